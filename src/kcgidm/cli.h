@@ -1,0 +1,39 @@
+/*
+ * cli - what the kcgidm commands share: the configuration, the directory
+ * session and the ID hash key, each opened on first use.
+ */
+#ifndef KCG_CLI_H
+#define KCG_CLI_H
+
+struct kcg_config;
+struct dir;
+struct idhash;
+
+struct cli {
+	const char *conf_path;
+	struct kcg_config *cfg;
+	struct dir *dir;
+	struct idhash *ih;
+};
+
+/*
+ * cli_config / cli_dir / cli_idhash - open on first use. Return 0, or
+ * report the failure through out_error() and return the exit status.
+ */
+int cli_config(struct cli *cli);
+int cli_dir(struct cli *cli);
+int cli_idhash(struct cli *cli);
+
+/* cli_usage - report a usage error (exit 1). */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Commands: each returns the exit status. ARGV[0] is the command name. */
+int cmd_roster(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_uid(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_approve(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_consent(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * kcgidm - the directory admin's command line for kcgidm.
+ *
+ * Imports the HR roster and runs the seed's application flow (verify,
+ * uid check, apply, approve, show) against the directory named in
+ * kcgidm.conf, bound as the provisioner identity.
+ *
+ * SECURITY: kcgidm runs with the privileges of whoever starts it and binds
+ * to the directory as the provisioner, which can write accounts but is
+ * deliberately not a password admin, so slapd's password policy applies to
+ * everything it writes. Passwords are never taken from argv: they come from
+ * a file, standard input or a prompt without echo, and are wiped after use.
+ * National IDs are hashed with a key that must be in a mode-0600 file and
+ * never appear in output, logs or the directory in plaintext. All values
+ * that reach a filter or a DN are escaped by libldap.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dir.h"
+#include "err.h"
+#include "idhash.h"
+#include "kcg.h"
+#include "log.h"
+#include "out.h"
+
+static const char usage_text[] =
+	"usage: kcgidm [-c FILE] [--json] [-v] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  roster import FILE.csv [--dry-run]   import the HR roster\n"
+	"  verify --name NAME --national-id ID  個人資料驗證\n"
+	"  uid check UID                        檢查重複\n"
+	"  apply --name NAME --national-id ID --uid UID\n"
+	"        --accept-privacy VERSION [--mail --accept-mail-rules VERSION\n"
+	"        --recovery-mail ADDR] [--password-file FILE]\n"
+	"                                       提出申請 (status pending)\n"
+	"  approve UID                          review: pending -> active\n"
+	"  show UID                             the account, for admins\n"
+	"  consent show privacy|mail-rules      a notice's text and version\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE  configuration (default: $KCGIDM_CONF, else\n"
+	"                     " CONFIG_DEFAULT_PATH ")\n"
+	"  --json             print one JSON object on stdout\n"
+	"  -v, --verbose      log more to stderr\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Passwords are read from --password-file, else the first line of\n"
+	"standard input when it is not a terminal, else a prompt (asked\n"
+	"twice). They are never accepted as arguments.\n"
+	"\n"
+	"Exit status:\n"
+	"  0 ok           1 usage          2 invalid input\n"
+	"  3 conflict (exists / already has an account)   4 not found\n"
+	"  5 password rejected by policy   6 directory unavailable\n"
+	"  7 mail failure                  8 internal error\n";
+
+int cli_usage(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (out_is_json())
+		return out_error(KCG_EUSAGE, buf);
+	fprintf(stderr, "kcgidm: %s\n(kcgidm --help for usage)\n", buf);
+	return -KCG_EUSAGE;
+}
+
+int cli_config(struct cli *cli)
+{
+	const char *err = NULL;
+	int r;
+
+	if (cli->cfg != NULL)
+		return 0;
+	r = config_load(config_path(cli->conf_path), &cli->cfg, &err);
+	return r < 0 ? out_error(r, err) : 0;
+}
+
+int cli_dir(struct cli *cli)
+{
+	const char *err = NULL;
+	int r;
+
+	if (cli->dir != NULL)
+		return 0;
+	r = cli_config(cli);
+	if (r != 0)
+		return r;
+	r = dir_open(cli->cfg, &cli->dir, &err);
+	return r < 0 ? out_error(r, err) : 0;
+}
+
+int cli_idhash(struct cli *cli)
+{
+	const char *err = NULL;
+	int r;
+
+	if (cli->ih != NULL)
+		return 0;
+	r = cli_config(cli);
+	if (r != 0)
+		return r;
+	r = idhash_open(cli->cfg->idhash_key_file, &cli->ih, &err);
+	return r < 0 ? out_error(r, err) : 0;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+} commands[] = {
+	{"roster", cmd_roster},	  {"verify", cmd_verify},
+	{"uid", cmd_uid},	  {"apply", cmd_apply},
+	{"approve", cmd_approve}, {"show", cmd_show},
+	{"consent", cmd_consent},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli;
+	int c, json = 0, verbose = 0, status;
+	size_t i;
+
+	memset(&cli, 0, sizeof(cli));
+	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.conf_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			puts(PACKAGE_STRING);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return -KCG_EUSAGE;
+		}
+	}
+	log_init("kcgidm", 0, verbose ? LOG_LVL_DEBUG : LOG_LVL_WARNING);
+	out_init(json);
+	if (optind >= argc) {
+		status = cli_usage("no command given");
+		goto out;
+	}
+	for (i = 0; i < KCG_N_ELEMENTS(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			break;
+	if (i == KCG_N_ELEMENTS(commands)) {
+		status = cli_usage("unknown command: %s", argv[optind]);
+		goto out;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* glibc: reinitialise for the command's own options */
+	status = commands[i].run(&cli, argc, argv);
+out:
+	dir_free(&cli.dir);
+	idhash_free(&cli.ih);
+	config_free(&cli.cfg);
+	return out_finish(status);
+}

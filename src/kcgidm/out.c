@@ -1,0 +1,88 @@
+/*
+ * out - text or JSON output for the CLI (see out.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "kcg.h"
+#include "out.h"
+
+static json_t *root;
+static int errored;
+
+void out_init(int json)
+{
+	if (json)
+		root = json_pack("{s:b}", "ok", 1);
+}
+
+int out_is_json(void)
+{
+	return root != NULL;
+}
+
+json_t *out_json(void)
+{
+	return root;
+}
+
+void out_str(const char *key, const char *label, const char *value)
+{
+	if (root != NULL)
+		json_object_set_new(root, key,
+				    value ? json_string(value) : json_null());
+	else if (value != NULL)
+		printf("%s: %s\n", label, value);
+}
+
+void out_int(const char *key, const char *label, long long value)
+{
+	if (root != NULL)
+		json_object_set_new(root, key, json_integer(value));
+	else
+		printf("%s: %lld\n", label, value);
+}
+
+void out_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (root != NULL)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+int out_error(int r, const char *msg)
+{
+	int status = r < 0 ? -r : KCG_EINTERNAL * -1;
+
+	errored = 1;
+	if (root != NULL) {
+		json_object_set_new(root, "ok", json_false());
+		json_object_set_new(root, "exit", json_integer(status));
+		json_object_set_new(root, "error", json_string(msg));
+	} else {
+		fprintf(stderr, "kcgidm: %s\n", msg);
+	}
+	return status;
+}
+
+int out_finish(int status)
+{
+	if (root != NULL) {
+		if (status != 0 && !errored) {
+			json_object_set_new(root, "ok", json_false());
+			json_object_set_new(root, "exit",
+					    json_integer(status));
+		}
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(root);
+		root = NULL;
+	}
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,615 @@
+/*
+ * account - verify, uid check, apply, approve, show (see account.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "config.h"
+#include "dir.h"
+#include "err.h"
+#include "idhash.h"
+#include "kcg.h"
+#include "mailaddr.h"
+#include "natid.h"
+#include "pwquality.h"
+#include "rocdate.h"
+#include "roster.h"
+#include "xalloc.h"
+
+#define MSG_NO_RECORD                                                         \
+	"查無符合的在職人員資料，請確認姓名與身分證字號 / no active "         \
+	"employee record matches this name and national ID"
+#define MSG_UID_TAKEN "此帳號已被使用 / this uid is taken"
+
+static const char *const roster_attrs[] = {
+	"cn",	   "kcgCategory", "kcgAgency",	    "kcgUnit",
+	"title",   "kcgHireDate", "kcgAccountType", "kcgEmploymentStatus",
+	"kcgNationalIdMasked", "kcgAccountUid", "kcgAccountClaimTime", NULL,
+};
+
+char *account_dn(const struct dir *dir, const char *uid)
+{
+	char *parent = xasprintf("ou=people,%s", dir_suffix(dir));
+	char *dn = dir_dn("uid", uid, parent);
+
+	free(parent);
+	return dn;
+}
+
+/* people_base - ou=people,<suffix> in new memory. */
+static char *people_base(const struct dir *dir)
+{
+	return xasprintf("ou=people,%s", dir_suffix(dir));
+}
+
+/* dupe - VALUE or "" in new memory. */
+static char *dupe(const char *value)
+{
+	return xstrdup(value != NULL ? value : "");
+}
+
+/* trimmed_equal - A equals B, ignoring ASCII white space around B. */
+static int name_matches(const char *stored, const char *given)
+{
+	size_t len;
+
+	while (*given == ' ' || *given == '\t')
+		given++;
+	len = strlen(given);
+	while (len > 0 && (given[len - 1] == ' ' || given[len - 1] == '\t'))
+		len--;
+	return stored != NULL && strlen(stored) == len &&
+	       memcmp(stored, given, len) == 0;
+}
+
+/* hr_from_entry - the HR record in roster entry E. */
+static struct account_hr *hr_from_entry(const struct dir_entry *e,
+					const char *hash)
+{
+	struct account_hr *hr = xcalloc(1, sizeof(*hr));
+	const char *hire = dir_entry_value(e, "kcgHireDate");
+	struct rocdate d;
+	char buf[32] = "";
+
+	if (hire != NULL && rocdate_from_generalized(hire, &d) == 0)
+		rocdate_format(&d, buf, sizeof(buf));
+	hr->name = dupe(dir_entry_value(e, "cn"));
+	hr->category = dupe(dir_entry_value(e, "kcgCategory"));
+	hr->agency = dupe(dir_entry_value(e, "kcgAgency"));
+	hr->unit = dupe(dir_entry_value(e, "kcgUnit"));
+	hr->title = dupe(dir_entry_value(e, "title"));
+	hr->hire_date = xstrdup(buf);
+	hr->account_type = dupe(dir_entry_value(e, "kcgAccountType"));
+	hr->masked_id = dupe(dir_entry_value(e, "kcgNationalIdMasked"));
+	hr->roster_dn = xstrdup(dir_entry_dn(e));
+	hr->id_hash = xstrdup(hash);
+	return hr;
+}
+
+/* find_account_by_hash - the uid of the account of person HASH, if any. */
+static int find_account_by_hash(struct dir *dir, const char *hash,
+				char **uid_r, const char **error_r)
+{
+	static const char *const attrs[] = {"uid", NULL};
+	struct dir_result *res = NULL;
+	char *base = people_base(dir);
+	char *filter = NULL, *esc = dir_filter_value(hash);
+	int r;
+
+	filter = xasprintf("(&(objectClass=kcgAccount)(kcgNationalIdHash=%s))",
+			   esc);
+	r = dir_search(dir, base, DIR_SCOPE_ONE, filter, attrs, &res,
+		       error_r);
+	if (r < 0)
+		goto out;
+	*uid_r = dir_result_count(res) > 0
+			 ? dupe(dir_entry_value(dir_result_entry(res, 0),
+						"uid"))
+			 : NULL;
+out:
+	dir_result_free(&res);
+	free(filter);
+	free(esc);
+	free(base);
+	return r;
+}
+
+int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
+		   const char *national_id, struct account_hr **hr_r,
+		   const char **error_r)
+{
+	char id[NATID_LEN + 1], hash[IDHASH_HEX_LEN + 1];
+	struct dir_entry *e = NULL;
+	char *dn = NULL, *uid = NULL;
+	const char *status;
+	int r;
+
+	if (name == NULL || name[strspn(name, " \t")] == '\0') {
+		*error_r = "請輸入姓名 / the name is empty";
+		return KCG_EINVAL;
+	}
+	r = natid_normalize(national_id, id, NULL, error_r);
+	if (r < 0)
+		return r;
+	r = idhash_compute(ih, id, hash);
+	explicit_bzero(id, sizeof(id));
+	if (r < 0) {
+		*error_r = "無法計算雜湊 / cannot compute the ID hash";
+		return r;
+	}
+	dn = roster_dn(dir, hash);
+	r = dir_read(dir, dn, roster_attrs, &e, error_r);
+	if (r == KCG_ENOTFOUND)
+		*error_r = MSG_NO_RECORD;
+	if (r < 0)
+		goto out;
+	status = dir_entry_value(e, "kcgEmploymentStatus");
+	if (status == NULL || strcmp(status, "active") != 0 ||
+	    !name_matches(dir_entry_value(e, "cn"), name)) {
+		*error_r = MSG_NO_RECORD;
+		r = KCG_ENOTFOUND;
+		goto out;
+	}
+	r = find_account_by_hash(dir, hash, &uid, error_r);
+	if (r < 0)
+		goto out;
+	if (uid != NULL) {
+		*error_r = ACCOUNT_MSG_HAS_ACCOUNT;
+		r = KCG_ECONFLICT;
+		goto out;
+	}
+	*hr_r = hr_from_entry(e, hash);
+out:
+	free(uid);
+	free(dn);
+	dir_entry_free(&e);
+	return r;
+}
+
+int account_uid_check(struct dir *dir, const struct kcg_config *cfg,
+		      const char *uid, char uid_r[UIDNAME_MAX + 1],
+		      const char **error_r)
+{
+	static const char *const attrs[] = {"1.1", NULL};
+	char norm[UIDNAME_MAX + 1];
+	struct dir_result *res = NULL;
+	char *base = NULL, *filter = NULL, *mail = NULL, *esc_uid = NULL,
+	     *esc_mail = NULL;
+	int r;
+
+	r = uidname_normalize(uid, norm, error_r);
+	if (r < 0)
+		return r;
+	base = people_base(dir);
+	mail = xasprintf("%s@%s", norm, cfg->mail_domain);
+	esc_uid = dir_filter_value(norm);
+	esc_mail = dir_filter_value(mail);
+	filter = xasprintf("(|(uid=%s)(kcgMail=%s))", esc_uid, esc_mail);
+	r = dir_search(dir, base, DIR_SCOPE_SUB, filter, attrs, &res,
+		       error_r);
+	if (r < 0)
+		goto out;
+	if (dir_result_count(res) > 0) {
+		*error_r = MSG_UID_TAKEN;
+		r = KCG_ECONFLICT;
+		goto out;
+	}
+	memcpy(uid_r, norm, sizeof(norm));
+out:
+	dir_result_free(&res);
+	free(filter);
+	free(esc_mail);
+	free(esc_uid);
+	free(mail);
+	free(base);
+	return r;
+}
+
+/* check_request - everything about REQ that needs no directory. */
+static int check_request(const struct kcg_config *cfg,
+			 const struct account_apply_req *req,
+			 char recovery_r[MAILADDR_MAX + 1],
+			 const char **error_r)
+{
+	char uid[UIDNAME_MAX + 1];
+	enum pwquality_result q;
+	int r;
+
+	if (req->privacy_version == NULL ||
+	    strcmp(req->privacy_version, cfg->privacy_version) != 0) {
+		*error_r = err_fmt("必須同意目前版本 %s 的個人資料告知聲明 / "
+				   "you must agree to the current privacy "
+				   "notice, version %s",
+				   cfg->privacy_version, cfg->privacy_version);
+		return KCG_EINVAL;
+	}
+	r = uidname_normalize(req->uid, uid, error_r);
+	if (r < 0)
+		return r;
+	recovery_r[0] = '\0';
+	if (req->want_mail) {
+		if (req->mail_rules_version == NULL ||
+		    strcmp(req->mail_rules_version,
+			   cfg->mail_rules_version) != 0) {
+			*error_r = err_fmt("必須同意目前版本 %s 的電子信箱帳號"
+					   "使用管理要點 / you must agree to "
+					   "the current mailbox rules, version "
+					   "%s",
+					   cfg->mail_rules_version,
+					   cfg->mail_rules_version);
+			return KCG_EINVAL;
+		}
+		if (req->recovery_mail == NULL) {
+			*error_r = "請輸入密碼復原用電子郵件 / a recovery "
+				   "address is required with a mailbox";
+			return KCG_EINVAL;
+		}
+	}
+	if (req->recovery_mail != NULL) {
+		r = mailaddr_normalize(req->recovery_mail, recovery_r,
+				       error_r);
+		if (r < 0)
+			return r;
+		if (mailaddr_in_domain(recovery_r, cfg->mail_domain)) {
+			*error_r = err_fmt("密碼復原用電子郵件不可為 @%s 信箱 "
+					   "/ the recovery address must be "
+					   "outside %s",
+					   cfg->mail_domain, cfg->mail_domain);
+			return KCG_EINVAL;
+		}
+	}
+	q = pwquality_check(req->password,
+			    req->password ? strlen(req->password) : 0, uid);
+	if (q != PWQ_OK) {
+		*error_r = pwquality_message(q);
+		return KCG_EINVAL;
+	}
+	return 0;
+}
+
+/* claim - mark the roster record as taken by UID, atomically. */
+static int claim(struct dir *dir, const struct kcg_config *cfg,
+		 const struct account_hr *hr, const char *uid,
+		 const char **error_r)
+{
+	struct dir_mods *mods = NULL;
+	struct dir_entry *e = NULL;
+	const char *old_uid, *old_time;
+	char now[16];
+	char *dn = NULL, *existing = NULL;
+	long long t;
+	int r, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		dir_mods_free(&mods);
+		mods = dir_mods_new();
+		dir_time_now(now);
+		dir_mods_add(mods, DIR_MOD_ADD, "kcgAccountUid", uid);
+		dir_mods_add(mods, DIR_MOD_REPLACE, "kcgAccountClaimTime", now);
+		r = dir_modify(dir, hr->roster_dn, mods, error_r);
+		if (r != KCG_ECONFLICT)
+			goto out;
+		/* Claimed already: by a live account, a racing apply, or a
+		 * crash between claim and add? */
+		dir_entry_free(&e);
+		r = dir_read(dir, hr->roster_dn, roster_attrs, &e, error_r);
+		if (r < 0)
+			goto out;
+		old_uid = dir_entry_value(e, "kcgAccountUid");
+		old_time = dir_entry_value(e, "kcgAccountClaimTime");
+		if (old_uid == NULL)
+			continue; /* released meanwhile: try again */
+		free(dn);
+		dn = account_dn(dir, old_uid);
+		dir_entry_free(&e);
+		r = dir_read(dir, dn, NULL, &e, error_r);
+		if (r == 0 || r != KCG_ENOTFOUND) {
+			if (r == 0) {
+				*error_r = ACCOUNT_MSG_HAS_ACCOUNT;
+				r = KCG_ECONFLICT;
+			}
+			goto out;
+		}
+		if (old_time == NULL || dir_time_parse(old_time, &t) < 0 ||
+		    (long long)time(NULL) - t < cfg->claim_stale_seconds) {
+			*error_r = "此人員的帳號申請正在處理中 / an application "
+				   "for this person is in progress";
+			r = KCG_ECONFLICT;
+			goto out;
+		}
+		/* A stale claim: remove exactly that one (compare-and-swap;
+		 * a racer that removed it first makes this fail). */
+		existing = xstrdup(old_uid);
+		dir_mods_free(&mods);
+		mods = dir_mods_new();
+		dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountUid", existing);
+		r = dir_modify(dir, hr->roster_dn, mods, error_r);
+		free(existing);
+		existing = NULL;
+		if (r < 0 && r != KCG_ECONFLICT)
+			goto out;
+	}
+	*error_r = "此人員的帳號申請正在處理中 / an application for this "
+		   "person is in progress";
+	r = KCG_ECONFLICT;
+out:
+	free(dn);
+	dir_entry_free(&e);
+	dir_mods_free(&mods);
+	return r;
+}
+
+/* release - undo claim(); best effort, the claim lapses anyway. */
+static void release(struct dir *dir, const struct account_hr *hr,
+		    const char *uid)
+{
+	struct dir_mods *mods = dir_mods_new();
+	const char *err = NULL;
+
+	dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountUid", uid);
+	dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountClaimTime", NULL);
+	(void)dir_modify(dir, hr->roster_dn, mods, &err);
+	dir_mods_free(&mods);
+}
+
+/* account_mods - the attributes of the new account. */
+static struct dir_mods *account_mods(const struct kcg_config *cfg,
+				     const struct account_apply_req *req,
+				     const struct account_hr *hr,
+				     const struct account_receipt *rc)
+{
+	struct dir_mods *m = dir_mods_new();
+	char now[16], quota[32];
+
+	dir_time_now(now);
+	dir_mods_add(m, DIR_MOD_ADD, "objectClass", "inetOrgPerson");
+	dir_mods_add(m, DIR_MOD_ADD, "objectClass", "kcgAccount");
+	dir_mods_add(m, DIR_MOD_ADD, "uid", rc->uid);
+	dir_mods_add(m, DIR_MOD_ADD, "cn", hr->name);
+	dir_mods_add(m, DIR_MOD_ADD, "sn", hr->name);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgAccountStatus", rc->status);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgRosterRef", hr->roster_dn);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgNationalIdHash", hr->id_hash);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgVerificationMethod", rc->method);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgPrivacyConsentVersion",
+		     rc->privacy_version);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgPrivacyConsentTime",
+		     rc->privacy_time);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgApplyTime", now);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgAgency", hr->agency);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgCategory", hr->category);
+	if (hr->unit[0] != '\0')
+		dir_mods_add(m, DIR_MOD_ADD, "kcgUnit", hr->unit);
+	if (hr->title[0] != '\0')
+		dir_mods_add(m, DIR_MOD_ADD, "title", hr->title);
+	if (hr->account_type[0] != '\0')
+		dir_mods_add(m, DIR_MOD_ADD, "kcgAccountType",
+			     hr->account_type);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgIkpdStatus", "none");
+	dir_mods_add(m, DIR_MOD_ADD, "kcgMailEnabled",
+		     rc->mail != NULL ? "TRUE" : "FALSE");
+	if (rc->mail != NULL) {
+		snprintf(quota, sizeof(quota), "%lld", cfg->mail_quota_bytes);
+		dir_mods_add(m, DIR_MOD_ADD, "kcgMail", rc->mail);
+		dir_mods_add(m, DIR_MOD_ADD, "kcgMailQuota", quota);
+		dir_mods_add(m, DIR_MOD_ADD, "kcgMailRulesConsentVersion",
+			     rc->mail_rules_version);
+		dir_mods_add(m, DIR_MOD_ADD, "kcgMailRulesConsentTime",
+			     rc->mail_rules_time);
+	}
+	if (rc->recovery_mail != NULL)
+		dir_mods_add(m, DIR_MOD_ADD, "kcgRecoveryMail",
+			     rc->recovery_mail);
+	dir_mods_add_secret(m, DIR_MOD_ADD, "userPassword", req->password);
+	return m;
+}
+
+int account_apply(struct dir *dir, const struct kcg_config *cfg,
+		  const struct idhash *ih, const struct account_apply_req *req,
+		  struct account_receipt **receipt_r, const char **error_r)
+{
+	char recovery[MAILADDR_MAX + 1], uid[UIDNAME_MAX + 1], t[16];
+	struct account_hr *hr = NULL;
+	struct account_receipt *rc = NULL;
+	struct dir_mods *mods = NULL;
+	char *dn = NULL;
+	int r, claimed = 0;
+
+	r = check_request(cfg, req, recovery, error_r);
+	if (r < 0)
+		goto out;
+	r = account_verify(dir, ih, req->name, req->national_id, &hr, error_r);
+	if (r < 0)
+		goto out;
+	r = account_uid_check(dir, cfg, req->uid, uid, error_r);
+	if (r < 0)
+		goto out;
+
+	rc = xcalloc(1, sizeof(*rc));
+	rc->uid = xstrdup(uid);
+	rc->status = xstrdup("pending");
+	rc->method = xstrdup("personal-data");
+	rc->privacy_version = xstrdup(req->privacy_version);
+	dir_time(req->privacy_time ? req->privacy_time : time(NULL), t);
+	rc->privacy_time = xstrdup(t);
+	if (req->want_mail) {
+		rc->mail = xasprintf("%s@%s", uid, cfg->mail_domain);
+		rc->mail_rules_version = xstrdup(req->mail_rules_version);
+		dir_time(req->mail_rules_time ? req->mail_rules_time
+					      : time(NULL),
+			 t);
+		rc->mail_rules_time = xstrdup(t);
+	}
+	if (recovery[0] != '\0')
+		rc->recovery_mail = xstrdup(recovery);
+
+	r = claim(dir, cfg, hr, uid, error_r);
+	if (r < 0)
+		goto out;
+	claimed = 1;
+	mods = account_mods(cfg, req, hr, rc);
+	dn = account_dn(dir, uid);
+	r = dir_add(dir, dn, mods, error_r);
+	if (r == KCG_ECONFLICT && dir_last_code(dir) == 68 /* exists */)
+		*error_r = MSG_UID_TAKEN;
+	if (r < 0)
+		goto out;
+	claimed = 0;
+	rc->hr = hr;
+	hr = NULL;
+	*receipt_r = rc;
+	rc = NULL;
+out:
+	if (claimed)
+		release(dir, hr, uid);
+	dir_mods_free(&mods);
+	free(dn);
+	account_hr_free(&hr);
+	account_receipt_free(&rc);
+	return r;
+}
+
+int account_approve(struct dir *dir, const char *uid, const char **error_r)
+{
+	static const char *const attrs[] = {"kcgAccountStatus", NULL};
+	char norm[UIDNAME_MAX + 1], now[16];
+	struct dir_mods *mods = NULL;
+	struct dir_entry *e = NULL;
+	char *dn = NULL;
+	const char *status;
+	int r;
+
+	r = uidname_normalize(uid, norm, error_r);
+	if (r < 0)
+		return r;
+	dn = account_dn(dir, norm);
+	dir_time_now(now);
+	mods = dir_mods_new();
+	dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountStatus", "pending");
+	dir_mods_add(mods, DIR_MOD_ADD, "kcgAccountStatus", "active");
+	dir_mods_add(mods, DIR_MOD_REPLACE, "kcgApproveTime", now);
+	r = dir_modify(dir, dn, mods, error_r);
+	if (r == KCG_ENOTFOUND)
+		*error_r = err_fmt("沒有帳號 %s / no account %s", norm, norm);
+	if (r != KCG_ECONFLICT)
+		goto out;
+	if (dir_read(dir, dn, attrs, &e, error_r) == 0) {
+		status = dir_entry_value(e, "kcgAccountStatus");
+		*error_r = err_fmt("帳號 %s 不在待審核狀態 / account %s is not "
+				   "pending (status: %s)",
+				   norm, norm, status ? status : "?");
+	}
+out:
+	dir_entry_free(&e);
+	dir_mods_free(&mods);
+	free(dn);
+	return r;
+}
+
+int account_show(struct dir *dir, const char *uid, struct dir_entry **entry_r,
+		 char **masked_id_r, const char **error_r)
+{
+	static const char *const attrs[] = {
+		"uid",
+		"cn",
+		"kcgAccountStatus",
+		"kcgStatusReason",
+		"kcgVerificationMethod",
+		"kcgCategory",
+		"kcgAgency",
+		"kcgUnit",
+		"title",
+		"kcgAccountType",
+		"kcgMailEnabled",
+		"kcgMail",
+		"kcgMailQuota",
+		"kcgRecoveryMail",
+		"kcgPrivacyConsentVersion",
+		"kcgPrivacyConsentTime",
+		"kcgMailRulesConsentVersion",
+		"kcgMailRulesConsentTime",
+		"kcgIkpdStatus",
+		"kcgIkpdAccountType",
+		"kcgApplyTime",
+		"kcgApproveTime",
+		"kcgRosterRef",
+		"createTimestamp",
+		"modifyTimestamp",
+		"pwdChangedTime",
+		"pwdLastSuccess",
+		"pwdAccountLockedTime",
+		"pwdFailureTime",
+		NULL,
+	};
+	static const char *const roster_masked[] = {"kcgNationalIdMasked",
+						    NULL};
+	char norm[UIDNAME_MAX + 1];
+	struct dir_entry *e = NULL, *re = NULL;
+	const char *ref, *err = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = uidname_normalize(uid, norm, error_r);
+	if (r < 0)
+		return r;
+	dn = account_dn(dir, norm);
+	r = dir_read(dir, dn, attrs, &e, error_r);
+	if (r == KCG_ENOTFOUND)
+		*error_r = err_fmt("沒有帳號 %s / no account %s", norm, norm);
+	if (r < 0)
+		goto out;
+	ref = dir_entry_value(e, "kcgRosterRef");
+	if (ref != NULL)
+		(void)dir_read(dir, ref, roster_masked, &re, &err);
+	*masked_id_r =
+		dupe(re ? dir_entry_value(re, "kcgNationalIdMasked") : NULL);
+	*entry_r = e;
+	e = NULL;
+out:
+	dir_entry_free(&re);
+	dir_entry_free(&e);
+	free(dn);
+	return r;
+}
+
+void account_hr_free(struct account_hr **hrp)
+{
+	struct account_hr *hr = *hrp;
+
+	if (hr == NULL)
+		return;
+	free(hr->name);
+	free(hr->category);
+	free(hr->agency);
+	free(hr->unit);
+	free(hr->title);
+	free(hr->hire_date);
+	free(hr->account_type);
+	free(hr->masked_id);
+	free(hr->roster_dn);
+	free(hr->id_hash);
+	free(hr);
+	*hrp = NULL;
+}
+
+void account_receipt_free(struct account_receipt **rp)
+{
+	struct account_receipt *rc = *rp;
+
+	if (rc == NULL)
+		return;
+	free(rc->uid);
+	free(rc->mail);
+	free(rc->recovery_mail);
+	free(rc->status);
+	free(rc->method);
+	free(rc->privacy_version);
+	free(rc->privacy_time);
+	free(rc->mail_rules_version);
+	free(rc->mail_rules_time);
+	account_hr_free(&rc->hr);
+	free(rc);
+	*rp = NULL;
+}

@@ -1,0 +1,358 @@
+/*
+ * config - kcgidm.conf through libconfig, driven by one table (config.h).
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "err.h"
+#include "kcg.h"
+#include "xalloc.h"
+
+enum setting_type {
+	SET_STR,
+	SET_STRLIST,
+	SET_INT,
+	SET_INT64,
+};
+
+struct setting_def {
+	const char *path; /* "group.name" */
+	enum setting_type type;
+	const char *def;  /* default as text; NULL: none */
+	size_t offset;	  /* in struct kcg_config */
+};
+
+#define S(path, type, def, field)                                             \
+	{                                                                     \
+		path, type, def, offsetof(struct kcg_config, field)          \
+	}
+
+static const struct setting_def settings[] = {
+	S("ldap.uri", SET_STRLIST, "ldapi:///", ldap_uris),
+	S("ldap.suffix", SET_STR, "dc=kcg,dc=gov,dc=tw", ldap_suffix),
+	S("ldap.bind_dn", SET_STR, NULL, ldap_bind_dn),
+	S("ldap.bind_password_file", SET_STR, NULL, ldap_bind_password_file),
+	S("ldap.tls_ca_file", SET_STR, NULL, ldap_tls_ca_file),
+	S("ldap.timeout", SET_INT, "10", ldap_timeout),
+	S("idhash.key_file", SET_STR, KCG_SYSCONFDIR "/kcgidm/idhash.key",
+	  idhash_key_file),
+	S("consent.privacy_version", SET_STR, "20230307_V1.0",
+	  privacy_version),
+	S("consent.mail_rules_version", SET_STR, "KCG-MAIL-RULES_V1.0",
+	  mail_rules_version),
+	S("consent.privacy_text_file", SET_STR,
+	  KCG_PKGDATADIR "/privacy-notice.txt", privacy_text_file),
+	S("consent.mail_rules_text_file", SET_STR,
+	  KCG_PKGDATADIR "/mail-rules.txt", mail_rules_text_file),
+	S("mail.domain", SET_STR, "kcg.gov.tw", mail_domain),
+	S("mail.quota_bytes", SET_INT64, "314572800", mail_quota_bytes),
+	S("account.claim_stale_seconds", SET_INT, "600", claim_stale_seconds),
+};
+
+/* field - the address of DEF's field in CFG. */
+static void *field(struct kcg_config *cfg, const struct setting_def *def)
+{
+	return (char *)cfg + def->offset;
+}
+
+/* set_default - store DEF's default into CFG. */
+static void set_default(struct kcg_config *cfg, const struct setting_def *def)
+{
+	char ***list;
+
+	switch (def->type) {
+	case SET_STR:
+		*(char **)field(cfg, def) =
+			def->def == NULL ? NULL : xstrdup(def->def);
+		break;
+	case SET_STRLIST:
+		list = field(cfg, def);
+		*list = xcalloc(2, sizeof(char *));
+		(*list)[0] = xstrdup(def->def);
+		break;
+	case SET_INT:
+		*(int *)field(cfg, def) = atoi(def->def);
+		break;
+	case SET_INT64:
+		*(long long *)field(cfg, def) = atoll(def->def);
+		break;
+	}
+}
+
+/* where - "FILE:LINE: path" for messages about setting S. */
+static const char *where(const struct kcg_config *cfg,
+			 const config_setting_t *s, const char *path)
+{
+	const char *file = config_setting_source_file(s);
+
+	return err_fmt("%s:%u: %s", file != NULL ? file : cfg->path,
+		       config_setting_source_line(s), path);
+}
+
+/* read_setting - copy libconfig setting S into CFG per DEF. */
+static int read_setting(struct kcg_config *cfg, const struct setting_def *def,
+			const config_setting_t *s, const char **error_r)
+{
+	char ***list;
+	const char *str;
+	int i, n;
+
+	switch (def->type) {
+	case SET_STR:
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			goto wrong_type;
+		free(*(char **)field(cfg, def));
+		*(char **)field(cfg, def) =
+			xstrdup(config_setting_get_string(s));
+		return 0;
+	case SET_STRLIST:
+		if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+			n = 1;
+		} else if (config_setting_is_aggregate(s)) {
+			n = config_setting_length(s);
+		} else {
+			goto wrong_type;
+		}
+		list = field(cfg, def);
+		for (i = 0; (*list)[i] != NULL; i++)
+			free((*list)[i]);
+		free(*list);
+		*list = xcalloc((size_t)n + 1, sizeof(char *));
+		for (i = 0; i < n; i++) {
+			str = config_setting_type(s) == CONFIG_TYPE_STRING
+				      ? config_setting_get_string(s)
+				      : config_setting_get_string_elem(s, i);
+			if (str == NULL)
+				goto wrong_type;
+			(*list)[i] = xstrdup(str);
+		}
+		return 0;
+	case SET_INT:
+		if (config_setting_type(s) != CONFIG_TYPE_INT)
+			goto wrong_type;
+		*(int *)field(cfg, def) = config_setting_get_int(s);
+		return 0;
+	case SET_INT64:
+		if (config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64)
+			goto wrong_type;
+		*(long long *)field(cfg, def) = config_setting_get_int64(s);
+		return 0;
+	}
+wrong_type:
+	*error_r = err_fmt("%s: 型別錯誤 / wrong type: expected %s",
+			   where(cfg, s, def->path),
+			   def->type == SET_STR	      ? "a string"
+			   : def->type == SET_STRLIST ? "a string or a list of "
+							"strings"
+						      : "an integer");
+	return KCG_EINVAL;
+}
+
+/* find_def - the table entry for PATH, or NULL. */
+static const struct setting_def *find_def(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < KCG_N_ELEMENTS(settings); i++)
+		if (strcmp(settings[i].path, path) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+/* read_all - walk the file's two levels, refusing what the table lacks. */
+static int read_all(struct kcg_config *cfg, config_t *lc,
+		    const char **error_r)
+{
+	config_setting_t *root = config_root_setting(lc), *group, *s;
+	const struct setting_def *def;
+	const char *path;
+	int i, j, r;
+
+	for (i = 0; i < config_setting_length(root); i++) {
+		group = config_setting_get_elem(root, (unsigned int)i);
+		if (!config_setting_is_group(group)) {
+			*error_r = err_fmt("%s: 未知的設定 / unknown setting "
+					   "(settings live in groups such as "
+					   "ldap = { ... })",
+					   where(cfg, group,
+						 config_setting_name(group)));
+			return KCG_EINVAL;
+		}
+		for (j = 0; j < config_setting_length(group); j++) {
+			s = config_setting_get_elem(group, (unsigned int)j);
+			path = err_fmt("%s.%s", config_setting_name(group),
+				       config_setting_name(s));
+			def = find_def(path);
+			if (def == NULL) {
+				*error_r = err_fmt("%s: 未知的設定 / unknown "
+						   "setting",
+						   where(cfg, s, path));
+				return KCG_EINVAL;
+			}
+			r = read_setting(cfg, def, s, error_r);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* line_of - the line of setting PATH in LC, for value errors. */
+static const char *line_of(const struct kcg_config *cfg, config_t *lc,
+			   const char *path)
+{
+	config_setting_t *s = config_lookup(lc, path);
+
+	if (s == NULL)
+		return err_fmt("%s: %s (default)", cfg->path, path);
+	return where(cfg, s, path);
+}
+
+/* check - reject values that cannot work, naming the setting. */
+static int check(const struct kcg_config *cfg, config_t *lc,
+		 const char **error_r)
+{
+	size_t i;
+	const char *u;
+
+	if (cfg->ldap_uris[0] == NULL) {
+		*error_r = err_fmt("%s: 至少需要一個 URI / at least one URI "
+				   "is needed",
+				   line_of(cfg, lc, "ldap.uri"));
+		return KCG_EINVAL;
+	}
+	for (i = 0; cfg->ldap_uris[i] != NULL; i++) {
+		u = cfg->ldap_uris[i];
+		if (strncmp(u, "ldap://", 7) != 0 &&
+		    strncmp(u, "ldaps://", 8) != 0 &&
+		    strncmp(u, "ldapi://", 8) != 0) {
+			*error_r = err_fmt("%s: 不是 LDAP URI / not an "
+					   "ldap://, ldaps:// or ldapi:// URI: "
+					   "%s",
+					   line_of(cfg, lc, "ldap.uri"), u);
+			return KCG_EINVAL;
+		}
+	}
+	if ((cfg->ldap_bind_dn == NULL) !=
+	    (cfg->ldap_bind_password_file == NULL)) {
+		*error_r = err_fmt("%s: bind_dn 與 bind_password_file 須同時設定 "
+				   "/ bind_dn and bind_password_file go "
+				   "together",
+				   line_of(cfg, lc,
+					   cfg->ldap_bind_dn == NULL
+						   ? "ldap.bind_password_file"
+						   : "ldap.bind_dn"));
+		return KCG_EINVAL;
+	}
+	if (cfg->ldap_timeout < 1 || cfg->ldap_timeout > 300) {
+		*error_r = err_fmt("%s: 必須介於 1 與 300 秒 / must be 1 to "
+				   "300 seconds",
+				   line_of(cfg, lc, "ldap.timeout"));
+		return KCG_EINVAL;
+	}
+	if (cfg->mail_quota_bytes < 1) {
+		*error_r = err_fmt("%s: 必須為正數 / must be positive",
+				   line_of(cfg, lc, "mail.quota_bytes"));
+		return KCG_EINVAL;
+	}
+	if (cfg->claim_stale_seconds < 60) {
+		*error_r = err_fmt("%s: 至少 60 秒 / must be at least 60",
+				   line_of(cfg, lc,
+					   "account.claim_stale_seconds"));
+		return KCG_EINVAL;
+	}
+	if (cfg->mail_domain[0] == '\0' || strchr(cfg->mail_domain, '@')) {
+		*error_r = err_fmt("%s: 不是網域名稱 / not a domain name",
+				   line_of(cfg, lc, "mail.domain"));
+		return KCG_EINVAL;
+	}
+	return 0;
+}
+
+const char *config_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	env = getenv("KCGIDM_CONF");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+int config_load(const char *path, struct kcg_config **cfg_r,
+		const char **error_r)
+{
+	int r = KCG_EINVAL;
+	config_t lc;
+	struct kcg_config *cfg = NULL;
+	size_t i;
+
+	config_init(&lc);
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->path = xstrdup(path);
+	for (i = 0; i < KCG_N_ELEMENTS(settings); i++)
+		set_default(cfg, &settings[i]);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			*error_r = err_fmt("%s: 無法讀取設定檔 / cannot read "
+					   "the configuration file",
+					   path);
+		else
+			*error_r = err_fmt("%s:%d: 語法錯誤 / syntax error: "
+					   "%s",
+					   config_error_file(&lc) != NULL
+						   ? config_error_file(&lc)
+						   : path,
+					   config_error_line(&lc),
+					   config_error_text(&lc));
+		goto out;
+	}
+	r = read_all(cfg, &lc, error_r);
+	if (r < 0)
+		goto out;
+	r = check(cfg, &lc, error_r);
+	if (r < 0)
+		goto out;
+	*cfg_r = cfg;
+	cfg = NULL;
+out:
+	config_destroy(&lc);
+	config_free(&cfg);
+	return r;
+}
+
+void config_free(struct kcg_config **cfgp)
+{
+	struct kcg_config *cfg = *cfgp;
+	size_t i;
+	char **list;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < KCG_N_ELEMENTS(settings); i++) {
+		switch (settings[i].type) {
+		case SET_STR:
+			free(*(char **)field(cfg, &settings[i]));
+			break;
+		case SET_STRLIST:
+			list = *(char ***)field(cfg, &settings[i]);
+			for (size_t j = 0; list != NULL && list[j] != NULL;
+			     j++)
+				free(list[j]);
+			free(list);
+			break;
+		default:
+			break;
+		}
+	}
+	free(cfg->path);
+	free(cfg);
+	*cfgp = NULL;
+}

@@ -1,0 +1,774 @@
+/*
+ * dir - the directory session over libldap (see dir.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <lber.h>
+#include <ldap.h>
+#include <sasl/sasl.h>
+
+#include "config.h"
+#include "dir.h"
+#include "err.h"
+#include "kcg.h"
+#include "log.h"
+#include "secret.h"
+#include "xalloc.h"
+
+struct dir {
+	const struct kcg_config *cfg;
+	LDAP *ld;
+	size_t uri_index; /* which of cfg->ldap_uris ld talks to */
+	int last_code;
+	char *last_diag;
+	int ppolicy_error;
+};
+
+struct dir_attr {
+	char *name;
+	char **values;
+	size_t n;
+};
+
+struct dir_entry {
+	char *dn;
+	struct dir_attr *attrs;
+	size_t n_attrs;
+};
+
+struct dir_result {
+	struct dir_entry **entries;
+	size_t n;
+};
+
+struct dir_mod {
+	enum dir_mod_op op;
+	char *attr;
+	char **values; /* NULL-terminated */
+	size_t n;
+	int secret;
+};
+
+struct dir_mods {
+	struct dir_mod *mods;
+	size_t n;
+};
+
+/* set_last - remember the outcome of the last operation. */
+static void set_last(struct dir *dir, int code, const char *diag)
+{
+	free(dir->last_diag);
+	dir->last_code = code;
+	dir->last_diag = xstrdup(diag != NULL ? diag : "");
+}
+
+/* is_unavailable - codes that mean "the server is not there right now". */
+static int is_unavailable(int code)
+{
+	return code == LDAP_SERVER_DOWN || code == LDAP_CONNECT_ERROR ||
+	       code == LDAP_TIMEOUT || code == LDAP_UNAVAILABLE ||
+	       code == LDAP_BUSY;
+}
+
+/* disconnect - drop the connection; the next operation reconnects. */
+static void disconnect(struct dir *dir)
+{
+	if (dir->ld != NULL) {
+		ldap_unbind_ext_s(dir->ld, NULL, NULL);
+		dir->ld = NULL;
+	}
+}
+
+/* is_loopback_uri - ldap:// URI whose host is the loopback. */
+static int needs_starttls(const char *uri)
+{
+	LDAPURLDesc *lud = NULL;
+	int r = 0;
+
+	if (strncasecmp(uri, "ldap://", 7) != 0)
+		return 0;
+	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS)
+		return 1;
+	r = !(lud->lud_host == NULL || lud->lud_host[0] == '\0' ||
+	      strcmp(lud->lud_host, "127.0.0.1") == 0 ||
+	      strcmp(lud->lud_host, "::1") == 0 ||
+	      strcasecmp(lud->lud_host, "localhost") == 0);
+	ldap_free_urldesc(lud);
+	return r;
+}
+
+/* sasl_quiet - SASL interaction callback for EXTERNAL: nothing to say. */
+static int sasl_quiet(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	sasl_interact_t *i = in;
+
+	for (; i != NULL && i->id != SASL_CB_LIST_END; i++) {
+		i->result = "";
+		i->len = 0;
+	}
+	return LDAP_SUCCESS;
+}
+
+/* connect_one - connect and bind to URI; 0 or the LDAP code. */
+static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
+		       const char **error_r)
+{
+	const struct kcg_config *cfg = dir->cfg;
+	LDAP *ld = NULL;
+	int rc, version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND,
+		zero = 0;
+	struct timeval tv = {cfg->ldap_timeout, 0};
+	char *pw = NULL;
+	struct berval cred;
+	const char *err = NULL;
+
+	rc = ldap_initialize(&ld, uri);
+	if (rc != LDAP_SUCCESS) {
+		*error_r = err_fmt("%s: %s", uri, ldap_err2string(rc));
+		goto out;
+	}
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+	if (cfg->ldap_tls_ca_file != NULL)
+		ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE,
+				cfg->ldap_tls_ca_file);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	if (needs_starttls(uri)) {
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+		if (rc != LDAP_SUCCESS) {
+			*error_r = err_fmt("%s: StartTLS 失敗 / StartTLS "
+					   "failed (required off the loopback): "
+					   "%s",
+					   uri, ldap_err2string(rc));
+			goto out;
+		}
+	}
+	if (cfg->ldap_bind_dn != NULL) {
+		if (secret_read_file(cfg->ldap_bind_password_file, 1, &pw,
+				     NULL, &err) < 0) {
+			*error_r = err;
+			rc = LDAP_PARAM_ERROR;
+			goto out;
+		}
+		cred.bv_val = pw;
+		cred.bv_len = strlen(pw);
+		rc = ldap_sasl_bind_s(ld, cfg->ldap_bind_dn, LDAP_SASL_SIMPLE,
+				      &cred, NULL, NULL, NULL);
+	} else {
+		rc = ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL,
+						  NULL, LDAP_SASL_QUIET,
+						  sasl_quiet, NULL);
+	}
+	if (rc != LDAP_SUCCESS) {
+		*error_r = err_fmt("%s: 無法以 %s 登入目錄 / cannot bind as "
+				   "%s: %s",
+				   uri,
+				   cfg->ldap_bind_dn ? cfg->ldap_bind_dn
+						     : "SASL EXTERNAL",
+				   cfg->ldap_bind_dn ? cfg->ldap_bind_dn
+						     : "SASL EXTERNAL",
+				   ldap_err2string(rc));
+		goto out;
+	}
+	*ld_r = ld;
+	ld = NULL;
+out:
+	xfree_secret(&pw);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	return rc;
+}
+
+/* reconnect - connect to the first URI that answers, starting with ours. */
+static int reconnect(struct dir *dir, const char **error_r)
+{
+	size_t n = 0, i, k;
+	int rc = LDAP_SERVER_DOWN;
+	const char *err = "no URI configured";
+
+	disconnect(dir);
+	while (dir->cfg->ldap_uris[n] != NULL)
+		n++;
+	for (k = 0; k < n; k++) {
+		i = (dir->uri_index + k) % n;
+		rc = connect_one(dir, dir->cfg->ldap_uris[i], &dir->ld, &err);
+		if (rc == LDAP_SUCCESS) {
+			dir->uri_index = i;
+			return 0;
+		}
+		log_debug("%s", err);
+		if (rc == LDAP_PARAM_ERROR) {
+			*error_r = err;
+			return KCG_EINVAL;
+		}
+	}
+	*error_r = err_fmt("目錄服務無法使用 / directory unavailable: %s",
+			   err);
+	return KCG_EDIR;
+}
+
+int dir_open(const struct kcg_config *cfg, struct dir **dir_r,
+	     const char **error_r)
+{
+	struct dir *dir = xcalloc(1, sizeof(*dir));
+	int r;
+
+	dir->cfg = cfg;
+	dir->ppolicy_error = -1;
+	r = reconnect(dir, error_r);
+	if (r < 0) {
+		dir_free(&dir);
+		return r;
+	}
+	*dir_r = dir;
+	return 0;
+}
+
+void dir_free(struct dir **dirp)
+{
+	struct dir *dir = *dirp;
+
+	if (dir == NULL)
+		return;
+	disconnect(dir);
+	free(dir->last_diag);
+	free(dir);
+	*dirp = NULL;
+}
+
+const char *dir_suffix(const struct dir *dir)
+{
+	return dir->cfg->ldap_suffix;
+}
+
+const char *dir_uri(const struct dir *dir)
+{
+	return dir->cfg->ldap_uris[dir->uri_index];
+}
+
+int dir_last_code(const struct dir *dir)
+{
+	return dir->last_code;
+}
+
+const char *dir_last_diagnostic(const struct dir *dir)
+{
+	return dir->last_diag != NULL ? dir->last_diag : "";
+}
+
+int dir_ppolicy_error(const struct dir *dir)
+{
+	return dir->ppolicy_error;
+}
+
+/* translate - an LDAP result as a KCG code and a message. */
+static int translate(struct dir *dir, int code, const char *diag,
+		     const char *what, const char **error_r)
+{
+	const char *d = diag != NULL && diag[0] != '\0' ? diag : NULL;
+	int r;
+
+	switch (code) {
+	case LDAP_SUCCESS:
+		return 0;
+	case LDAP_ALREADY_EXISTS:
+	case LDAP_TYPE_OR_VALUE_EXISTS:
+	case LDAP_NO_SUCH_ATTRIBUTE:
+	case LDAP_ASSERTION_FAILED:
+		r = KCG_ECONFLICT;
+		break;
+	case LDAP_CONSTRAINT_VIOLATION:
+		if (d != NULL && (strstr(d, "non-unique") != NULL ||
+				  strstr(d, "multiple values") != NULL))
+			r = KCG_ECONFLICT;
+		else
+			r = KCG_EPOLICY;
+		break;
+	case LDAP_NO_SUCH_OBJECT:
+		r = KCG_ENOTFOUND;
+		break;
+	default:
+		r = is_unavailable(code) ? KCG_EDIR : KCG_EINTERNAL;
+		break;
+	}
+	*error_r = err_fmt("%s: %s%s%s%s", what, ldap_err2string(code),
+			   d ? " (" : "", d ? d : "", d ? ")" : "");
+	return r;
+}
+
+/* copy_entry - LDAPMessage entry MSG as a dir_entry. */
+static struct dir_entry *copy_entry(LDAP *ld, LDAPMessage *msg)
+{
+	struct dir_entry *e = xcalloc(1, sizeof(*e));
+	BerElement *ber = NULL;
+	struct berval **vals;
+	char *dn, *a;
+	size_t cap = 0, i;
+
+	dn = ldap_get_dn(ld, msg);
+	e->dn = xstrdup(dn != NULL ? dn : "");
+	ldap_memfree(dn);
+	for (a = ldap_first_attribute(ld, msg, &ber); a != NULL;
+	     a = ldap_next_attribute(ld, msg, ber)) {
+		struct dir_attr *at;
+
+		if (e->n_attrs == cap) {
+			cap = cap ? cap * 2 : 8;
+			e->attrs = xreallocarray(e->attrs, cap,
+						 sizeof(*e->attrs));
+		}
+		at = &e->attrs[e->n_attrs++];
+		at->name = xstrdup(a);
+		vals = ldap_get_values_len(ld, msg, a);
+		at->n = vals != NULL ? (size_t)ldap_count_values_len(vals) : 0;
+		at->values = xcalloc(at->n + 1, sizeof(char *));
+		for (i = 0; i < at->n; i++)
+			at->values[i] =
+				xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+		ldap_value_free_len(vals);
+		ldap_memfree(a);
+	}
+	if (ber != NULL)
+		ber_free(ber, 0);
+	return e;
+}
+
+/* search_once - one search on the current connection; an LDAP code. */
+static int search_once(struct dir *dir, const char *base, int scope,
+		       const char *filter, const char *const *attrs,
+		       struct dir_result **res_r)
+{
+	LDAPMessage *msg = NULL, *m;
+	struct dir_result *res = NULL;
+	struct timeval tv = {dir->cfg->ldap_timeout, 0};
+	char *diag = NULL;
+	int rc, code = LDAP_OTHER;
+	size_t cap = 0;
+
+	rc = ldap_search_ext_s(dir->ld, base, scope, filter, (char **)attrs,
+			       0, NULL, NULL, &tv, 0, &msg);
+	if (msg != NULL &&
+	    ldap_parse_result(dir->ld, msg, &code, NULL, &diag, NULL, NULL,
+			      0) == LDAP_SUCCESS)
+		rc = code;
+	set_last(dir, rc, diag);
+	ldap_memfree(diag);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED)
+		goto out;
+	res = xcalloc(1, sizeof(*res));
+	for (m = ldap_first_entry(dir->ld, msg); m != NULL;
+	     m = ldap_next_entry(dir->ld, m)) {
+		if (res->n == cap) {
+			cap = cap ? cap * 2 : 8;
+			res->entries = xreallocarray(res->entries, cap,
+						     sizeof(*res->entries));
+		}
+		res->entries[res->n++] = copy_entry(dir->ld, m);
+	}
+	*res_r = res;
+	rc = LDAP_SUCCESS;
+out:
+	ldap_msgfree(msg);
+	return rc;
+}
+
+int dir_search(struct dir *dir, const char *base, enum dir_scope scope,
+	       const char *filter, const char *const *attrs,
+	       struct dir_result **res_r, const char **error_r)
+{
+	static const int scopes[] = {LDAP_SCOPE_BASE, LDAP_SCOPE_ONELEVEL,
+				     LDAP_SCOPE_SUBTREE};
+	int rc, r, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (dir->ld == NULL) {
+			r = reconnect(dir, error_r);
+			if (r < 0)
+				return r;
+		}
+		rc = search_once(dir, base, scopes[scope], filter, attrs,
+				 res_r);
+		if (!is_unavailable(rc))
+			break;
+		log_warning("%s: %s; reconnecting", dir_uri(dir),
+			    ldap_err2string(rc));
+		disconnect(dir);
+	}
+	return translate(dir, rc, dir->last_diag,
+			 err_fmt("搜尋 / search %s", base), error_r);
+}
+
+int dir_read(struct dir *dir, const char *dn, const char *const *attrs,
+	     struct dir_entry **entry_r, const char **error_r)
+{
+	struct dir_result *res = NULL;
+	int r;
+
+	r = dir_search(dir, dn, DIR_SCOPE_BASE, "(objectClass=*)", attrs,
+		       &res, error_r);
+	if (r < 0)
+		return r;
+	if (res->n != 1) {
+		dir_result_free(&res);
+		*error_r = err_fmt("%s: 不存在 / no such entry", dn);
+		return KCG_ENOTFOUND;
+	}
+	*entry_r = res->entries[0];
+	res->n = 0;
+	dir_result_free(&res);
+	return 0;
+}
+
+size_t dir_result_count(const struct dir_result *res)
+{
+	return res->n;
+}
+
+const struct dir_entry *dir_result_entry(const struct dir_result *res,
+					 size_t i)
+{
+	return i < res->n ? res->entries[i] : NULL;
+}
+
+void dir_result_free(struct dir_result **resp)
+{
+	struct dir_result *res = *resp;
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->n; i++)
+		dir_entry_free(&res->entries[i]);
+	free(res->entries);
+	free(res);
+	*resp = NULL;
+}
+
+const char *dir_entry_dn(const struct dir_entry *e)
+{
+	return e->dn;
+}
+
+/* find_attr - ATTR in E, or NULL. */
+static const struct dir_attr *find_attr(const struct dir_entry *e,
+					const char *attr)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_attrs; i++)
+		if (strcasecmp(e->attrs[i].name, attr) == 0)
+			return &e->attrs[i];
+	return NULL;
+}
+
+const char *dir_entry_value(const struct dir_entry *e, const char *attr)
+{
+	const struct dir_attr *a = find_attr(e, attr);
+
+	return a != NULL && a->n > 0 ? a->values[0] : NULL;
+}
+
+size_t dir_entry_count(const struct dir_entry *e, const char *attr)
+{
+	const struct dir_attr *a = find_attr(e, attr);
+
+	return a != NULL ? a->n : 0;
+}
+
+int dir_entry_attr(const struct dir_entry *e, size_t i, const char **name_r,
+		   char *const **values_r, size_t *n_r)
+{
+	if (i >= e->n_attrs)
+		return -1;
+	*name_r = e->attrs[i].name;
+	*values_r = e->attrs[i].values;
+	*n_r = e->attrs[i].n;
+	return 0;
+}
+
+void dir_entry_free(struct dir_entry **ep)
+{
+	struct dir_entry *e = *ep;
+	size_t i, j;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n_attrs; i++) {
+		for (j = 0; j < e->attrs[i].n; j++)
+			free(e->attrs[i].values[j]);
+		free(e->attrs[i].values);
+		free(e->attrs[i].name);
+	}
+	free(e->attrs);
+	free(e->dn);
+	free(e);
+	*ep = NULL;
+}
+
+struct dir_mods *dir_mods_new(void)
+{
+	return xcalloc(1, sizeof(struct dir_mods));
+}
+
+/* mods_append - see dir_mods_add. */
+static void mods_append(struct dir_mods *mods, enum dir_mod_op op,
+			const char *attr, const char *value, int secret)
+{
+	struct dir_mod *m = mods->n > 0 ? &mods->mods[mods->n - 1] : NULL;
+
+	if (m == NULL || m->op != op || strcasecmp(m->attr, attr) != 0 ||
+	    m->secret != secret) {
+		mods->mods = xreallocarray(mods->mods, mods->n + 1,
+					   sizeof(*mods->mods));
+		m = &mods->mods[mods->n++];
+		memset(m, 0, sizeof(*m));
+		m->op = op;
+		m->attr = xstrdup(attr);
+		m->secret = secret;
+		m->values = xcalloc(1, sizeof(char *));
+	}
+	if (value == NULL)
+		return;
+	m->values = xreallocarray(m->values, m->n + 2, sizeof(char *));
+	m->values[m->n++] = xstrdup(value);
+	m->values[m->n] = NULL;
+}
+
+void dir_mods_add(struct dir_mods *mods, enum dir_mod_op op, const char *attr,
+		  const char *value)
+{
+	mods_append(mods, op, attr, value, 0);
+}
+
+void dir_mods_add_secret(struct dir_mods *mods, enum dir_mod_op op,
+			 const char *attr, const char *value)
+{
+	mods_append(mods, op, attr, value, 1);
+}
+
+int dir_mods_empty(const struct dir_mods *mods)
+{
+	return mods->n == 0;
+}
+
+void dir_mods_free(struct dir_mods **modsp)
+{
+	struct dir_mods *mods = *modsp;
+	size_t i, j;
+
+	if (mods == NULL)
+		return;
+	for (i = 0; i < mods->n; i++) {
+		for (j = 0; j < mods->mods[i].n; j++) {
+			if (mods->mods[i].secret)
+				xfree_secret(&mods->mods[i].values[j]);
+			else
+				free(mods->mods[i].values[j]);
+		}
+		free(mods->mods[i].values);
+		free(mods->mods[i].attr);
+	}
+	free(mods->mods);
+	free(mods);
+	*modsp = NULL;
+}
+
+/* to_ldapmods - MODS as the NULL-terminated LDAPMod array libldap wants. */
+static LDAPMod **to_ldapmods(const struct dir_mods *mods, int for_add)
+{
+	static const int ops[] = {LDAP_MOD_ADD, LDAP_MOD_DELETE,
+				  LDAP_MOD_REPLACE};
+	LDAPMod **lm = xcalloc(mods->n + 1, sizeof(*lm));
+	size_t i;
+
+	for (i = 0; i < mods->n; i++) {
+		lm[i] = xcalloc(1, sizeof(**lm));
+		lm[i]->mod_op = for_add ? LDAP_MOD_ADD : ops[mods->mods[i].op];
+		lm[i]->mod_type = mods->mods[i].attr;
+		lm[i]->mod_values =
+			mods->mods[i].n > 0 ? mods->mods[i].values : NULL;
+	}
+	return lm;
+}
+
+/* free_ldapmods - the array only; the strings belong to the dir_mods. */
+static void free_ldapmods(LDAPMod **lm)
+{
+	size_t i;
+
+	for (i = 0; lm[i] != NULL; i++)
+		free(lm[i]);
+	free(lm);
+}
+
+enum write_kind { WRITE_ADD, WRITE_MODIFY, WRITE_DELETE };
+
+/* write_op - one write with the ppolicy request control; an LDAP code. */
+static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
+		    const struct dir_mods *mods)
+{
+	LDAPControl *req = NULL, **resp_ctrls = NULL, *pp = NULL;
+	LDAPControl *ctrls[2] = {NULL, NULL};
+	LDAPMessage *msg = NULL;
+	LDAPMod **lm = NULL;
+	struct timeval tv = {dir->cfg->ldap_timeout, 0};
+	char *diag = NULL;
+	int rc, msgid = -1, code = LDAP_OTHER, expire, grace;
+	LDAPPasswordPolicyError pperr = PP_noError;
+
+	dir->ppolicy_error = -1;
+	rc = ldap_create_passwordpolicy_control(dir->ld, &req);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	ctrls[0] = req;
+	if (kind == WRITE_ADD) {
+		lm = to_ldapmods(mods, 1);
+		rc = ldap_add_ext(dir->ld, dn, lm, ctrls, NULL, &msgid);
+	} else if (kind == WRITE_MODIFY) {
+		lm = to_ldapmods(mods, 0);
+		rc = ldap_modify_ext(dir->ld, dn, lm, ctrls, NULL, &msgid);
+	} else {
+		rc = ldap_delete_ext(dir->ld, dn, ctrls, NULL, &msgid);
+	}
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = ldap_result(dir->ld, msgid, LDAP_MSG_ALL, &tv, &msg);
+	if (rc == 0) {
+		rc = LDAP_TIMEOUT;
+		goto out;
+	}
+	if (rc < 0) {
+		ldap_get_option(dir->ld, LDAP_OPT_RESULT_CODE, &rc);
+		goto out;
+	}
+	rc = ldap_parse_result(dir->ld, msg, &code, NULL, &diag, NULL,
+			       &resp_ctrls, 0);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = code;
+	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE,
+			       resp_ctrls, NULL);
+	if (pp != NULL && ldap_parse_passwordpolicy_control(
+				  dir->ld, pp, &expire, &grace, &pperr) ==
+				  LDAP_SUCCESS)
+		dir->ppolicy_error = pperr == PP_noError ? -1 : (int)pperr;
+out:
+	set_last(dir, rc, diag);
+	if (is_unavailable(rc))
+		disconnect(dir);
+	ldap_memfree(diag);
+	ldap_controls_free(resp_ctrls);
+	ldap_msgfree(msg);
+	if (req != NULL)
+		ldap_control_free(req);
+	if (lm != NULL)
+		free_ldapmods(lm);
+	return rc;
+}
+
+/* do_write - reconnect if needed, write once, translate. */
+static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
+		    const struct dir_mods *mods, const char **error_r)
+{
+	static const char *const what[] = {"新增 / add", "修改 / modify",
+					   "刪除 / delete"};
+	int r, rc;
+
+	if (dir->ld == NULL) {
+		r = reconnect(dir, error_r);
+		if (r < 0)
+			return r;
+	}
+	rc = write_op(dir, kind, dn, mods);
+	return translate(dir, rc, dir->last_diag,
+			 err_fmt("%s %s", what[kind], dn), error_r);
+}
+
+int dir_add(struct dir *dir, const char *dn, const struct dir_mods *mods,
+	    const char **error_r)
+{
+	return do_write(dir, WRITE_ADD, dn, mods, error_r);
+}
+
+int dir_modify(struct dir *dir, const char *dn, const struct dir_mods *mods,
+	       const char **error_r)
+{
+	return do_write(dir, WRITE_MODIFY, dn, mods, error_r);
+}
+
+int dir_delete(struct dir *dir, const char *dn, const char **error_r)
+{
+	return do_write(dir, WRITE_DELETE, dn, NULL, error_r);
+}
+
+char *dir_filter_value(const char *value)
+{
+	struct berval in, out = {0, NULL};
+	char *s;
+
+	in.bv_val = (char *)value;
+	in.bv_len = strlen(value);
+	if (ldap_bv2escaped_filter_value(&in, &out) != 0) {
+		fputs("kcgidm: out of memory\n", stderr);
+		exit(8);
+	}
+	s = xstrndup(out.bv_val, out.bv_len);
+	ber_memfree(out.bv_val);
+	return s;
+}
+
+char *dir_dn(const char *attr, const char *value, const char *parent)
+{
+	LDAPAVA ava, *avas[2] = {&ava, NULL};
+	LDAPRDN rdn = avas;
+	char *str = NULL, *dn;
+
+	memset(&ava, 0, sizeof(ava));
+	ava.la_attr.bv_val = (char *)attr;
+	ava.la_attr.bv_len = strlen(attr);
+	ava.la_value.bv_val = (char *)value;
+	ava.la_value.bv_len = strlen(value);
+	ava.la_flags = LDAP_AVA_STRING;
+	if (ldap_rdn2str(rdn, &str, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
+		fputs("kcgidm: cannot build a DN\n", stderr);
+		exit(8);
+	}
+	dn = xasprintf("%s,%s", str, parent);
+	ldap_memfree(str);
+	return dn;
+}
+
+void dir_time(long long t, char out[16])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 16, "%Y%m%d%H%M%SZ", &tm);
+}
+
+void dir_time_now(char out[16])
+{
+	dir_time((long long)time(NULL), out);
+}
+
+int dir_time_parse(const char *gt, long long *t_r)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(gt, "%Y%m%d%H%M%S", &tm);
+	if (end == NULL || (*end != 'Z' && *end != '.') ||
+	    (*end == 'Z' && end[1] != '\0'))
+		return KCG_EINVAL;
+	*t_r = (long long)timegm(&tm);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * roster - the HR roster: import from CSV into ou=roster.
+ *
+ * One entry per person, kcgNationalIdHash=<hmac>,ou=roster,<suffix>: the
+ * DN is derived from the keyed hash of the ID, so a rerun finds each
+ * record directly and the import is idempotent. The plaintext ID is never
+ * stored; only its HMAC and a masked form ("E12*****89").
+ *
+ * CSV columns (header row required, any order):
+ *   national_id,name,birth_date,category,agency,unit,title,hire_date,
+ *   account_type,status
+ * Dates are ROC dates (99-12-25); account_type is personnel|general or
+ * 人事人員|一般人員; status is active|left or 在職|離職. unit, title and
+ * hire_date may be empty.
+ */
+#ifndef KCG_ROSTER_H
+#define KCG_ROSTER_H
+
+#include <stdio.h>
+
+struct dir;
+struct idhash;
+
+struct roster_report {
+	unsigned long added;
+	unsigned long updated;
+	unsigned long unchanged;
+	unsigned long rejected;
+};
+
+/*
+ * roster_reject_fn - called once for each rejected row with its line,
+ * the offending column (or "row") and the reason. The strings are valid
+ * only during the call.
+ */
+typedef void roster_reject_fn(void *ctx, unsigned long line,
+			      const char *field, const char *reason);
+
+/*
+ * roster_import - read the CSV in FP (NAME for messages) and bring
+ * ou=roster in line with it: add new people, update changed ones, leave
+ * the rest. With DRY_RUN nothing is written but the counts are the same.
+ * A bad row is reported through REJECT and never stops the good ones; it
+ * never leaves a partial entry, because each row is one add or one modify.
+ * The same national ID twice is an error on the later rows. Returns 0
+ * when the whole file was processed (even if rows were rejected; see
+ * report_r), KCG_EINVAL when the header is unusable, KCG_EDIR when the
+ * directory became unavailable (the import can simply be rerun).
+ * *report_r is filled in every case, so a cut-off import can say how far
+ * it got.
+ */
+int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
+		  const char *name, int dry_run, roster_reject_fn *reject,
+		  void *ctx, struct roster_report *report_r,
+		  const char **error_r);
+
+/*
+ * roster_account_type_label / roster_status_label - zh-TW labels for the
+ * stored values ("personnel" -> 人事人員, "left" -> 離職). Static.
+ */
+const char *roster_account_type_label(const char *value);
+const char *roster_status_label(const char *value);
+
+/*
+ * roster_dn - the DN of the record for the hash HEX, in new memory owned
+ * by the caller.
+ */
+char *roster_dn(const struct dir *dir, const char *hex);
+
+#endif

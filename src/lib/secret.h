@@ -1,0 +1,36 @@
+/*
+ * secret - reading passwords and keys without leaking them.
+ *
+ * Secrets never come from argv. Every secret returned here is in memory
+ * owned by the caller, who must release it with xfree_secret(), which
+ * wipes it first.
+ */
+#ifndef KCG_SECRET_H
+#define KCG_SECRET_H
+
+#include <stddef.h>
+
+/*
+ * secret_read_file - read PATH whole, without its trailing newline.
+ * With PRIVATE, the file must be a regular file not readable or writable
+ * by group or others (mode 0600 or stricter), or it is refused. Returns 0
+ * with the secret in *secret_r (caller frees with xfree_secret) and its
+ * length in *len_r (may be NULL); KCG_EINVAL with a reason that names the
+ * file otherwise.
+ */
+int secret_read_file(const char *path, int private, char **secret_r,
+		     size_t *len_r, const char **error_r);
+
+/*
+ * secret_read_password - a password from, in this order: FILE when not
+ * NULL (its first line); the first line of standard input when it is not a
+ * terminal; otherwise a prompt on the terminal without echo, asked twice
+ * when CONFIRM_PROMPT is not NULL (the seed's 密碼 / 密碼確認) and refused
+ * when the two differ. Returns 0 with the password in *password_r (caller
+ * frees with xfree_secret), or KCG_EINVAL with a reason.
+ */
+int secret_read_password(const char *file, const char *prompt,
+			 const char *confirm_prompt, char **password_r,
+			 const char **error_r);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * harness - real servers and real programs for the integration tests.
+ *
+ * Starts a private slapd with scripts/slapd-sandbox in a temporary folder
+ * (the libssh pattern: a group setup starts it, the teardown stops it),
+ * and runs kcgidm or any other program with given standard input,
+ * capturing its standard output, standard error and exit status.
+ * Test programs exit 77 (skip) only when slapd itself is not installed.
+ */
+#ifndef KCG_HARNESS_H
+#define KCG_HARNESS_H
+
+#include <jansson.h>
+
+struct run {
+	int status; /* exit status, or 128 + signal */
+	char *out;
+	char *err;
+};
+
+/* harness_sandbox_start - a fresh sandbox; its folder in *dir_r (static). */
+int harness_sandbox_start(const char **dir_r);
+/* harness_sandbox_stop / _restart - stop it (data kept) / start again. */
+void harness_sandbox_stop(void);
+void harness_sandbox_restart(void);
+/* harness_sandbox_destroy - stop it and remove its folder. */
+void harness_sandbox_destroy(void);
+/* harness_ldapi - the sandbox's ldapi:// URI (static). */
+const char *harness_ldapi(void);
+
+/*
+ * harness_run - run ARGV (NULL-terminated; argv[0] is a path) with INPUT
+ * (may be NULL) on standard input. Fills *r (free with harness_run_free).
+ */
+void harness_run(struct run *r, const char *input, char *const *argv);
+
+/*
+ * harness_kcgidm - run the built kcgidm with "-c <sandbox conf>" and the
+ * NULL-terminated arguments. Returns the exit status; output in *r.
+ */
+int harness_kcgidm(struct run *r, const char *input, ...);
+
+/* harness_kcgidm_json - the same with --json, parsing stdout (caller
+ * frees with json_decref); fails the test when stdout is not JSON. */
+json_t *harness_kcgidm_json(int *status_r, const char *input, ...);
+
+void harness_run_free(struct run *r);
+
+/* harness_slapcat - the whole database as LDIF (caller frees). */
+char *harness_slapcat(void);
+
+/* harness_write_file - write TEXT to a new file in the sandbox folder. */
+const char *harness_write_file(const char *name, const char *text);
+
+/* harness_natid - a valid citizen ID "L" + 8 digits + its check digit. */
+void harness_natid(char letter, unsigned long digits8, char out[11]);
+
+#endif
