@@ -35,5 +35,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv);
 int cmd_approve(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_consent(struct cli *cli, int argc, char **argv);
+int cmd_passwd(struct cli *cli, int argc, char **argv);
+int cmd_unlock(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -32,7 +32,8 @@ static void print_hr(const struct account_hr *hr)
 	out_str("title", "職稱", hr->title);
 	out_str("hire_date", "到職日", hr->hire_date);
 	out_str("account_type", "帳號類型",
-		roster_account_type_label(hr->account_type));
+		out_is_json() ? hr->account_type
+			      : roster_account_type_label(hr->account_type));
 }
 
 int cmd_verify(struct cli *cli, int argc, char **argv)
@@ -100,10 +101,10 @@ static void print_receipt(const struct account_receipt *rc)
 						   : rc->status);
 	out_str("privacy_version", "個人資料告知聲明版本",
 		rc->privacy_version);
-	out_str("privacy_time", "同意時間", rc->privacy_time);
+	out_time("privacy_time", "同意時間", rc->privacy_time);
 	out_str("mail_rules_version", "電子信箱帳號使用管理要點版本",
 		rc->mail_rules_version);
-	out_str("mail_rules_time", "同意時間", rc->mail_rules_time);
+	out_time("mail_rules_time", "同意時間", rc->mail_rules_time);
 	print_hr(rc->hr);
 	out_text("帳號申請單已經成功提交。");
 	out_text("提醒您：申請成功後，需等待審核您是否為市府員工，請1~4小時後"
@@ -245,6 +246,23 @@ static const struct {
 	{"pwdAccountLockedTime", "鎖定時間 / locked since"},
 };
 
+/* show_value - one attribute, times and codes made readable in text. */
+static void show_value(const char *attr, const char *label, const char *v)
+{
+	if (v != NULL && strlen(v) == 15 && v[14] == 'Z') {
+		out_time(attr, label, v);
+		return;
+	}
+	if (v != NULL && !out_is_json()) {
+		if (strcmp(attr, "kcgAccountType") == 0 ||
+		    strcmp(attr, "kcgIkpdAccountType") == 0)
+			v = roster_account_type_label(v);
+		else if (strcmp(attr, "kcgMailEnabled") == 0)
+			v = strcmp(v, "TRUE") == 0 ? "是 / yes" : "否 / no";
+	}
+	out_str(attr, label, v);
+}
+
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	struct dir_entry *e = NULL;
@@ -262,8 +280,8 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return out_error(r, err);
 	out_str("dn", "DN", dir_entry_dn(e));
 	for (i = 0; i < KCG_N_ELEMENTS(show_labels); i++)
-		out_str(show_labels[i].attr, show_labels[i].label,
-			dir_entry_value(e, show_labels[i].attr));
+		show_value(show_labels[i].attr, show_labels[i].label,
+			   dir_entry_value(e, show_labels[i].attr));
 	out_int("pwdFailureCount", "登入失敗次數 / failed logins",
 		(long long)dir_entry_count(e, "pwdFailureTime"));
 	out_str("nationalIdMasked", "身分證字號 / national ID",

@@ -2,8 +2,9 @@
  * kcgidm - the directory admin's command line for kcgidm.
  *
  * Imports the HR roster and runs the seed's application flow (verify,
- * uid check, apply, approve, show) against the directory named in
- * kcgidm.conf, bound as the provisioner identity.
+ * uid check, apply, approve, show), password changes and resets, and
+ * unlocks, against the directory named in kcgidm.conf, bound as the
+ * provisioner identity (a user's own password change binds as the user).
  *
  * SECURITY: kcgidm runs with the privileges of whoever starts it and binds
  * to the directory as the provisioner, which can write accounts but is
@@ -43,6 +44,11 @@ static const char usage_text[] =
 	"  approve UID                          review: pending -> active\n"
 	"  show UID                             the account, for admins\n"
 	"  consent show privacy|mail-rules      a notice's text and version\n"
+	"  passwd UID [--old-password-file FILE] [--password-file FILE]\n"
+	"                                       the user changes their password\n"
+	"  passwd UID --reset [--password-file FILE]\n"
+	"                                       an admin sets a new password\n"
+	"  unlock UID                           clear a lockout (5 failed logins)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default: $KCGIDM_CONF, else\n"
@@ -53,7 +59,9 @@ static const char usage_text[] =
 	"\n"
 	"Passwords are read from --password-file, else the first line of\n"
 	"standard input when it is not a terminal, else a prompt (asked\n"
-	"twice). They are never accepted as arguments.\n"
+	"twice). They are never accepted as arguments. For passwd, standard\n"
+	"input holds the old password on the first line, the new one on the\n"
+	"second.\n"
 	"\n"
 	"Exit status:\n"
 	"  0 ok           1 usage          2 invalid input\n"
@@ -121,7 +129,8 @@ static const struct command {
 	{"roster", cmd_roster},	  {"verify", cmd_verify},
 	{"uid", cmd_uid},	  {"apply", cmd_apply},
 	{"approve", cmd_approve}, {"show", cmd_show},
-	{"consent", cmd_consent},
+	{"consent", cmd_consent}, {"passwd", cmd_passwd},
+	{"unlock", cmd_unlock},
 };
 
 int main(int argc, char **argv)

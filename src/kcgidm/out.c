@@ -3,7 +3,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
+#include "dir.h"
 #include "kcg.h"
 #include "out.h"
 
@@ -41,6 +43,23 @@ void out_int(const char *key, const char *label, long long value)
 		json_object_set_new(root, key, json_integer(value));
 	else
 		printf("%s: %lld\n", label, value);
+}
+
+void out_time(const char *key, const char *label, const char *gt)
+{
+	char buf[64];
+	long long t;
+	time_t tt;
+	struct tm tm;
+
+	if (root != NULL || gt == NULL || dir_time_parse(gt, &t) < 0) {
+		out_str(key, label, gt);
+		return;
+	}
+	tt = (time_t)t;
+	localtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	out_str(key, label, buf);
 }
 
 void out_text(const char *fmt, ...)

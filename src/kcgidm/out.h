@@ -21,6 +21,12 @@ int out_is_json(void);
 void out_str(const char *key, const char *label, const char *value);
 void out_int(const char *key, const char *label, long long value);
 
+/*
+ * out_time - a GeneralizedTime field: text mode shows it in local time
+ * ("2026-11-30 12:49:24 CST"), JSON keeps the GeneralizedTime.
+ */
+void out_time(const char *key, const char *label, const char *gt);
+
 /* out_text - a line for people only (headings, notices). */
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

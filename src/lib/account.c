@@ -207,6 +207,20 @@ out:
 	return r;
 }
 
+/* check_password - the seed's rules, before slapd has its say. */
+static int check_password(const char *pw, const char *uid,
+			  const char **error_r)
+{
+	enum pwquality_result q;
+
+	q = pwquality_check(pw, pw != NULL ? strlen(pw) : 0, uid);
+	if (q != PWQ_OK) {
+		*error_r = pwquality_message(q);
+		return KCG_EPOLICY;
+	}
+	return 0;
+}
+
 /* check_request - everything about REQ that needs no directory. */
 static int check_request(const struct kcg_config *cfg,
 			 const struct account_apply_req *req,
@@ -214,7 +228,6 @@ static int check_request(const struct kcg_config *cfg,
 			 const char **error_r)
 {
 	char uid[UIDNAME_MAX + 1];
-	enum pwquality_result q;
 	int r;
 
 	if (req->privacy_version == NULL ||
@@ -260,13 +273,7 @@ static int check_request(const struct kcg_config *cfg,
 			return KCG_EINVAL;
 		}
 	}
-	q = pwquality_check(req->password,
-			    req->password ? strlen(req->password) : 0, uid);
-	if (q != PWQ_OK) {
-		*error_r = pwquality_message(q);
-		return KCG_EINVAL;
-	}
-	return 0;
+	return check_password(req->password, uid, error_r);
 }
 
 /* claim - mark the roster record as taken by UID, atomically. */
@@ -569,6 +576,109 @@ int account_show(struct dir *dir, const char *uid, struct dir_entry **entry_r,
 	e = NULL;
 out:
 	dir_entry_free(&re);
+	dir_entry_free(&e);
+	free(dn);
+	return r;
+}
+
+/* existing_dn - the DN of account UID after checking it exists. */
+static int existing_dn(struct dir *dir, const char *uid, char norm_r[UIDNAME_MAX + 1],
+		       char **dn_r, struct dir_entry **e_r,
+		       const char *const *attrs, const char **error_r)
+{
+	struct dir_entry *e = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = uidname_normalize(uid, norm_r, error_r);
+	if (r < 0)
+		return r;
+	dn = account_dn(dir, norm_r);
+	r = dir_read(dir, dn, attrs, &e, error_r);
+	if (r == KCG_ENOTFOUND)
+		*error_r = err_fmt("沒有帳號 %s / no account %s", norm_r,
+				   norm_r);
+	if (r < 0) {
+		free(dn);
+		return r;
+	}
+	*dn_r = dn;
+	if (e_r != NULL)
+		*e_r = e;
+	else
+		dir_entry_free(&e);
+	return 0;
+}
+
+int account_passwd(struct dir *dir, const struct kcg_config *cfg,
+		   const char *uid, const char *old_pw, const char *new_pw,
+		   const char **error_r)
+{
+	static const char *const attrs[] = {"1.1", NULL};
+	char norm[UIDNAME_MAX + 1];
+	struct dir *user = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = existing_dn(dir, uid, norm, &dn, NULL, attrs, error_r);
+	if (r < 0)
+		return r;
+	r = check_password(new_pw, norm, error_r);
+	if (r < 0)
+		goto out;
+	r = dir_open_user(cfg, dn, old_pw, &user, error_r);
+	if (r < 0)
+		goto out;
+	r = dir_passwd(user, dn, old_pw, new_pw, error_r);
+out:
+	dir_free(&user);
+	free(dn);
+	return r;
+}
+
+int account_reset(struct dir *dir, const char *uid, const char *new_pw,
+		  const char **error_r)
+{
+	static const char *const attrs[] = {"1.1", NULL};
+	char norm[UIDNAME_MAX + 1];
+	char *dn = NULL;
+	int r;
+
+	r = existing_dn(dir, uid, norm, &dn, NULL, attrs, error_r);
+	if (r < 0)
+		return r;
+	r = check_password(new_pw, norm, error_r);
+	if (r == 0)
+		r = dir_passwd(dir, dn, NULL, new_pw, error_r);
+	free(dn);
+	return r;
+}
+
+int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
+		   const char **error_r)
+{
+	static const char *const attrs[] = {"pwdAccountLockedTime", NULL};
+	char norm[UIDNAME_MAX + 1];
+	struct dir_entry *e = NULL;
+	struct dir_mods *mods = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = existing_dn(dir, uid, norm, &dn, &e, attrs, error_r);
+	if (r < 0)
+		return r;
+	*was_locked_r = dir_entry_value(e, "pwdAccountLockedTime") != NULL;
+	if (*was_locked_r) {
+		/* pwdFailureTime is slapd's own (no user modification); the
+		 * next successful bind clears it. */
+		mods = dir_mods_new();
+		dir_mods_add(mods, DIR_MOD_DELETE, "pwdAccountLockedTime",
+			     NULL);
+		r = dir_modify(dir, dn, mods, error_r);
+		if (r == KCG_ECONFLICT) /* unlocked meanwhile */
+			r = 0;
+	}
+	dir_mods_free(&mods);
 	dir_entry_free(&e);
 	free(dn);
 	return r;

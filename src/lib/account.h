@@ -120,6 +120,36 @@ int account_approve(struct dir *dir, const char *uid, const char **error_r);
 int account_show(struct dir *dir, const char *uid, struct dir_entry **entry_r,
 		 char **masked_id_r, const char **error_r);
 
+/*
+ * account_passwd - the user changes their own password: a bind as the
+ * user with OLD_PW, then a Password Modify with OLD_PW and NEW_PW, both
+ * under slapd's policy (history included). DIR is the provisioner's
+ * session, used only to find the account. NEW_PW is first checked against
+ * the seed's rules for an early answer. Returns 0; KCG_EINVAL for a bad
+ * uid or a wrong old password; KCG_EPOLICY with the specific reason (too
+ * short, a rule of the check module, in history, locked); KCG_ENOTFOUND;
+ * KCG_EDIR.
+ */
+int account_passwd(struct dir *dir, const struct kcg_config *cfg,
+		   const char *uid, const char *old_pw, const char *new_pw,
+		   const char **error_r);
+
+/*
+ * account_reset - an admin sets a new password for UID (the provisioner's
+ * Password Modify without the old password). The provisioner is not a
+ * password admin, so the policy still applies. Returns as account_passwd.
+ */
+int account_reset(struct dir *dir, const char *uid, const char *new_pw,
+		  const char **error_r);
+
+/*
+ * account_unlock - clear a ppolicy lockout (pwdAccountLockedTime).
+ * Returns 0 (also when the account was not locked: *was_locked_r tells);
+ * KCG_EINVAL; KCG_ENOTFOUND; KCG_EDIR.
+ */
+int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
+		   const char **error_r);
+
 /* account_dn - uid=UID,ou=people,<suffix> in new memory (caller frees). */
 char *account_dn(const struct dir *dir, const char *uid);
 

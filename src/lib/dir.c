@@ -21,6 +21,8 @@
 
 struct dir {
 	const struct kcg_config *cfg;
+	char *user_dn; /* a session bound as a user, not the provisioner */
+	char *user_pw;
 	LDAP *ld;
 	size_t uri_index; /* which of cfg->ldap_uris ld talks to */
 	int last_code;
@@ -113,6 +115,63 @@ static int sasl_quiet(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
+/* ppolicy_of - the ppolicy response control's error in CTRLS, or -1. */
+static int ppolicy_of(LDAP *ld, LDAPControl **ctrls)
+{
+	LDAPControl *pp;
+	LDAPPasswordPolicyError pperr = PP_noError;
+	int expire, grace;
+
+	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls,
+			       NULL);
+	if (pp == NULL || ldap_parse_passwordpolicy_control(
+				  ld, pp, &expire, &grace, &pperr) !=
+				  LDAP_SUCCESS)
+		return -1;
+	return pperr == PP_noError ? -1 : (int)pperr;
+}
+
+/* simple_bind - bind as DN with PW, sending the ppolicy request control;
+ * the LDAP code, with the ppolicy error in *pperr_r. */
+static int simple_bind(struct dir *dir, LDAP *ld, const char *dn,
+		       const char *pw, int *pperr_r)
+{
+	LDAPControl *req = NULL, **resp = NULL;
+	LDAPControl *ctrls[2] = {NULL, NULL};
+	LDAPMessage *msg = NULL;
+	struct timeval tv = {dir->cfg->ldap_timeout, 0};
+	struct berval cred;
+	int rc, msgid = -1, code = LDAP_OTHER;
+
+	*pperr_r = -1;
+	cred.bv_val = (char *)pw;
+	cred.bv_len = strlen(pw);
+	rc = ldap_create_passwordpolicy_control(ld, &req);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	ctrls[0] = req;
+	rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, ctrls, NULL,
+			    &msgid);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &msg);
+	if (rc <= 0) {
+		rc = rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+		goto out;
+	}
+	rc = ldap_parse_result(ld, msg, &code, NULL, NULL, NULL, &resp, 0);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	rc = code;
+	*pperr_r = ppolicy_of(ld, resp);
+out:
+	ldap_controls_free(resp);
+	ldap_msgfree(msg);
+	if (req != NULL)
+		ldap_control_free(req);
+	return rc;
+}
+
 /* connect_one - connect and bind to URI; 0 or the LDAP code. */
 static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
 		       const char **error_r)
@@ -120,11 +179,10 @@ static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
 	const struct kcg_config *cfg = dir->cfg;
 	LDAP *ld = NULL;
 	int rc, version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND,
-		zero = 0;
+		zero = 0, pperr = -1;
 	struct timeval tv = {cfg->ldap_timeout, 0};
 	char *pw = NULL;
-	struct berval cred;
-	const char *err = NULL;
+	const char *err = NULL, *who;
 
 	rc = ldap_initialize(&ld, uri);
 	if (rc != LDAP_SUCCESS) {
@@ -150,31 +208,29 @@ static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
 			goto out;
 		}
 	}
-	if (cfg->ldap_bind_dn != NULL) {
+	if (dir->user_dn != NULL) {
+		who = dir->user_dn;
+		rc = simple_bind(dir, ld, dir->user_dn, dir->user_pw, &pperr);
+	} else if (cfg->ldap_bind_dn != NULL) {
+		who = cfg->ldap_bind_dn;
 		if (secret_read_file(cfg->ldap_bind_password_file, 1, &pw,
 				     NULL, &err) < 0) {
 			*error_r = err;
 			rc = LDAP_PARAM_ERROR;
 			goto out;
 		}
-		cred.bv_val = pw;
-		cred.bv_len = strlen(pw);
-		rc = ldap_sasl_bind_s(ld, cfg->ldap_bind_dn, LDAP_SASL_SIMPLE,
-				      &cred, NULL, NULL, NULL);
+		rc = simple_bind(dir, ld, cfg->ldap_bind_dn, pw, &pperr);
 	} else {
+		who = "SASL EXTERNAL";
 		rc = ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL,
 						  NULL, LDAP_SASL_QUIET,
 						  sasl_quiet, NULL);
 	}
+	dir->ppolicy_error = pperr;
 	if (rc != LDAP_SUCCESS) {
 		*error_r = err_fmt("%s: 無法以 %s 登入目錄 / cannot bind as "
 				   "%s: %s",
-				   uri,
-				   cfg->ldap_bind_dn ? cfg->ldap_bind_dn
-						     : "SASL EXTERNAL",
-				   cfg->ldap_bind_dn ? cfg->ldap_bind_dn
-						     : "SASL EXTERNAL",
-				   ldap_err2string(rc));
+				   uri, who, who, ldap_err2string(rc));
 		goto out;
 	}
 	*ld_r = ld;
@@ -208,6 +264,15 @@ static int reconnect(struct dir *dir, const char **error_r)
 			*error_r = err;
 			return KCG_EINVAL;
 		}
+		if (rc == LDAP_INVALID_CREDENTIALS && dir->user_dn != NULL) {
+			set_last(dir, rc, NULL);
+			*error_r = dir->ppolicy_error == PP_accountLocked
+					   ? DIR_MSG_LOCKED
+					   : DIR_MSG_BAD_PASSWORD;
+			return dir->ppolicy_error == PP_accountLocked
+				       ? KCG_EPOLICY
+				       : KCG_EINVAL;
+		}
 	}
 	*error_r = err_fmt("目錄服務無法使用 / directory unavailable: %s",
 			   err);
@@ -231,6 +296,26 @@ int dir_open(const struct kcg_config *cfg, struct dir **dir_r,
 	return 0;
 }
 
+int dir_open_user(const struct kcg_config *cfg, const char *dn,
+		  const char *password, struct dir **dir_r,
+		  const char **error_r)
+{
+	struct dir *dir = xcalloc(1, sizeof(*dir));
+	int r;
+
+	dir->cfg = cfg;
+	dir->ppolicy_error = -1;
+	dir->user_dn = xstrdup(dn);
+	dir->user_pw = xstrdup(password);
+	r = reconnect(dir, error_r);
+	if (r < 0) {
+		dir_free(&dir);
+		return r;
+	}
+	*dir_r = dir;
+	return 0;
+}
+
 void dir_free(struct dir **dirp)
 {
 	struct dir *dir = *dirp;
@@ -239,6 +324,8 @@ void dir_free(struct dir **dirp)
 		return;
 	disconnect(dir);
 	free(dir->last_diag);
+	free(dir->user_dn);
+	xfree_secret(&dir->user_pw);
 	free(dir);
 	*dirp = NULL;
 }
@@ -298,6 +385,13 @@ static int translate(struct dir *dir, int code, const char *diag,
 		r = is_unavailable(code) ? KCG_EDIR : KCG_EINTERNAL;
 		break;
 	}
+	if (dir->ppolicy_error >= 0 &&
+	    (code == LDAP_CONSTRAINT_VIOLATION || code == LDAP_INVALID_CREDENTIALS ||
+	     code == LDAP_UNWILLING_TO_PERFORM ||
+	     code == LDAP_INSUFFICIENT_ACCESS)) {
+		*error_r = dir_ppolicy_message(dir->ppolicy_error, d);
+		return KCG_EPOLICY;
+	}
 	*error_r = err_fmt("%s: %s%s%s%s", what, ldap_err2string(code),
 			   d ? " (" : "", d ? d : "", d ? ")" : "");
 	return r;
@@ -352,6 +446,7 @@ static int search_once(struct dir *dir, const char *base, int scope,
 	int rc, code = LDAP_OTHER;
 	size_t cap = 0;
 
+	dir->ppolicy_error = -1;
 	rc = ldap_search_ext_s(dir->ld, base, scope, filter, (char **)attrs,
 			       0, NULL, NULL, &tv, 0, &msg);
 	if (msg != NULL &&
@@ -608,20 +703,25 @@ static void free_ldapmods(LDAPMod **lm)
 	free(lm);
 }
 
-enum write_kind { WRITE_ADD, WRITE_MODIFY, WRITE_DELETE };
+enum write_kind { WRITE_ADD, WRITE_MODIFY, WRITE_DELETE, WRITE_PASSWD };
+
+/* A Password Modify request: target, old (may be NULL) and new. */
+struct passwd_req {
+	const char *old_pw, *new_pw;
+};
 
 /* write_op - one write with the ppolicy request control; an LDAP code. */
 static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
-		    const struct dir_mods *mods)
+		    const struct dir_mods *mods, const struct passwd_req *pr)
 {
-	LDAPControl *req = NULL, **resp_ctrls = NULL, *pp = NULL;
+	LDAPControl *req = NULL, **resp_ctrls = NULL;
 	LDAPControl *ctrls[2] = {NULL, NULL};
 	LDAPMessage *msg = NULL;
 	LDAPMod **lm = NULL;
 	struct timeval tv = {dir->cfg->ldap_timeout, 0};
+	struct berval bdn, bold, bnew;
 	char *diag = NULL;
-	int rc, msgid = -1, code = LDAP_OTHER, expire, grace;
-	LDAPPasswordPolicyError pperr = PP_noError;
+	int rc, msgid = -1, code = LDAP_OTHER;
 
 	dir->ppolicy_error = -1;
 	rc = ldap_create_passwordpolicy_control(dir->ld, &req);
@@ -634,8 +734,18 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	} else if (kind == WRITE_MODIFY) {
 		lm = to_ldapmods(mods, 0);
 		rc = ldap_modify_ext(dir->ld, dn, lm, ctrls, NULL, &msgid);
-	} else {
+	} else if (kind == WRITE_DELETE) {
 		rc = ldap_delete_ext(dir->ld, dn, ctrls, NULL, &msgid);
+	} else {
+		/* RFC 3062; ldap_passwd_s would drop the response controls */
+		bdn.bv_val = (char *)dn;
+		bdn.bv_len = strlen(dn);
+		bnew.bv_val = (char *)pr->new_pw;
+		bnew.bv_len = strlen(pr->new_pw);
+		bold.bv_val = (char *)pr->old_pw;
+		bold.bv_len = pr->old_pw ? strlen(pr->old_pw) : 0;
+		rc = ldap_passwd(dir->ld, &bdn, pr->old_pw ? &bold : NULL,
+				 &bnew, ctrls, NULL, &msgid);
 	}
 	if (rc != LDAP_SUCCESS)
 		goto out;
@@ -653,12 +763,7 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	rc = code;
-	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE,
-			       resp_ctrls, NULL);
-	if (pp != NULL && ldap_parse_passwordpolicy_control(
-				  dir->ld, pp, &expire, &grace, &pperr) ==
-				  LDAP_SUCCESS)
-		dir->ppolicy_error = pperr == PP_noError ? -1 : (int)pperr;
+	dir->ppolicy_error = ppolicy_of(dir->ld, resp_ctrls);
 out:
 	set_last(dir, rc, diag);
 	if (is_unavailable(rc))
@@ -675,10 +780,12 @@ out:
 
 /* do_write - reconnect if needed, write once, translate. */
 static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
-		    const struct dir_mods *mods, const char **error_r)
+		    const struct dir_mods *mods, const struct passwd_req *pr,
+		    const char **error_r)
 {
 	static const char *const what[] = {"新增 / add", "修改 / modify",
-					   "刪除 / delete"};
+					   "刪除 / delete",
+					   "變更密碼 / password change"};
 	int r, rc;
 
 	if (dir->ld == NULL) {
@@ -686,7 +793,7 @@ static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 		if (r < 0)
 			return r;
 	}
-	rc = write_op(dir, kind, dn, mods);
+	rc = write_op(dir, kind, dn, mods, pr);
 	return translate(dir, rc, dir->last_diag,
 			 err_fmt("%s %s", what[kind], dn), error_r);
 }
@@ -694,18 +801,61 @@ static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 int dir_add(struct dir *dir, const char *dn, const struct dir_mods *mods,
 	    const char **error_r)
 {
-	return do_write(dir, WRITE_ADD, dn, mods, error_r);
+	return do_write(dir, WRITE_ADD, dn, mods, NULL, error_r);
 }
 
 int dir_modify(struct dir *dir, const char *dn, const struct dir_mods *mods,
 	       const char **error_r)
 {
-	return do_write(dir, WRITE_MODIFY, dn, mods, error_r);
+	return do_write(dir, WRITE_MODIFY, dn, mods, NULL, error_r);
 }
 
 int dir_delete(struct dir *dir, const char *dn, const char **error_r)
 {
-	return do_write(dir, WRITE_DELETE, dn, NULL, error_r);
+	return do_write(dir, WRITE_DELETE, dn, NULL, NULL, error_r);
+}
+
+int dir_passwd(struct dir *dir, const char *dn, const char *old_pw,
+	       const char *new_pw, const char **error_r)
+{
+	struct passwd_req pr = {old_pw, new_pw};
+
+	return do_write(dir, WRITE_PASSWD, dn, NULL, &pr, error_r);
+}
+
+const char *dir_ppolicy_message(int pperr, const char *diagnostic)
+{
+	switch (pperr) {
+	case PP_passwordExpired:
+		return "密碼已過期 / the password has expired";
+	case PP_accountLocked:
+		return DIR_MSG_LOCKED;
+	case PP_changeAfterReset:
+		return "請先變更密碼 / the password must be changed first";
+	case PP_passwordModNotAllowed:
+		return "不允許變更密碼 / password changes are not allowed";
+	case PP_mustSupplyOldPassword:
+		return "必須提供舊密碼 / the old password is required";
+	case PP_insufficientPasswordQuality:
+		return diagnostic != NULL && diagnostic[0] != '\0' &&
+				       strcmp(diagnostic, "Password fails "
+							  "quality checking "
+							  "policy") != 0
+			       ? err_fmt("%s", diagnostic)
+			       : "密碼不符合密碼政策 / the password does not "
+				 "meet the policy";
+	case PP_passwordTooShort:
+		return "密碼最少須有 8 字元以上 / the password must be at "
+		       "least 8 characters";
+	case PP_passwordTooYoung:
+		return "密碼剛變更過，請稍後再試 / the password was changed "
+		       "too recently";
+	case PP_passwordInHistory:
+		return "密碼不能與目前或前 3 次的密碼重複 / the password must "
+		       "differ from the current and the last 3 passwords";
+	default:
+		return "密碼政策拒絕 / refused by the password policy";
+	}
 }
 
 char *dir_filter_value(const char *value)

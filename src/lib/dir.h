@@ -45,6 +45,23 @@ enum dir_mod_op {
 int dir_open(const struct kcg_config *cfg, struct dir **dir_r,
 	     const char **error_r);
 
+/*
+ * dir_open_user - a session bound as the user DN with PASSWORD (copied and
+ * wiped on free), for what a user does as themselves (changing their own
+ * password). The bind carries the ppolicy request control, so a locked
+ * account is told apart from a wrong password. Returns 0 with the session
+ * in *dir_r; KCG_EINVAL (DIR_MSG_BAD_PASSWORD) for a wrong DN or password;
+ * KCG_EPOLICY (DIR_MSG_LOCKED) for a locked account; KCG_EDIR.
+ */
+int dir_open_user(const struct kcg_config *cfg, const char *dn,
+		  const char *password, struct dir **dir_r,
+		  const char **error_r);
+
+#define DIR_MSG_BAD_PASSWORD "帳號或密碼錯誤 / wrong account or password"
+#define DIR_MSG_LOCKED                                                        \
+	"帳號因多次登入失敗已鎖定，請稍後再試或洽管理員 / the account is "     \
+	"locked after repeated failed logins; try later or ask an admin"
+
 /* dir_free - unbind, free *dirp and set it to NULL. */
 void dir_free(struct dir **dirp);
 
@@ -131,6 +148,23 @@ int dir_add(struct dir *dir, const char *dn, const struct dir_mods *mods,
 int dir_modify(struct dir *dir, const char *dn, const struct dir_mods *mods,
 	       const char **error_r);
 int dir_delete(struct dir *dir, const char *dn, const char **error_r);
+
+/*
+ * dir_passwd - RFC 3062 Password Modify of DN: OLD_PW may be NULL (an
+ * admin reset). Goes through slapd's policy; the ppolicy response control
+ * is parsed, so KCG_EPOLICY comes with the specific reason
+ * (dir_ppolicy_message). Other codes as dir_modify.
+ */
+int dir_passwd(struct dir *dir, const char *dn, const char *old_pw,
+	       const char *new_pw, const char **error_r);
+
+/*
+ * dir_ppolicy_message - zh-TW / English text for a ppolicy error (the PP_*
+ * values of ldap.h). For insufficient quality, DIAGNOSTIC (our check
+ * module's reason) is used when the server gave one. Static or err_fmt
+ * memory.
+ */
+const char *dir_ppolicy_message(int pperr, const char *diagnostic);
 
 /* dir_last_code - the LDAP result code of the last operation. */
 int dir_last_code(const struct dir *dir);

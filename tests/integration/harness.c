@@ -245,8 +245,10 @@ const char *harness_write_file(const char *name, const char *text)
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s", sandbox, name);
+	unlink(path);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
+	fchmod(fileno(fp), 0600); /* ldap tools warn about readable secrets */
 	fputs(text, fp);
 	fclose(fp);
 	return path;

@@ -368,12 +368,13 @@ static void test_apply_refusals_leave_directory_unchanged(void **state)
 		  MAILRULES, "--recovery-mail", "a@example.com\r\nBcc: x@y.z",
 		  NULL},
 		 2, ""},
-		{"alllowercase1\n", {"--accept-privacy", PRIVACY, NULL}, 2,
-		 "upper"},
-		{"Short1!\n", {"--accept-privacy", PRIVACY, NULL}, 2, "8"},
-		{"Chenml2024!\n", {"--accept-privacy", PRIVACY, NULL}, 2,
+		{"alllowercase1\n", {"--accept-privacy", PRIVACY, NULL}, 5,
+		 "3 of"},
+		{"Short1!\n", {"--accept-privacy", PRIVACY, NULL}, 5, "8"},
+		{"Chenml2024!\n", {"--accept-privacy", PRIVACY, NULL}, 5,
 		 "login name"},
-		{"Pass word12\n", {"--accept-privacy", PRIVACY, NULL}, 2, ""},
+		{"Pass word12\n", {"--accept-privacy", PRIVACY, NULL}, 5,
+		 "space"},
 		{"\n", {"--accept-privacy", PRIVACY, NULL}, 2, "empty"},
 	};
 	struct run r;
