@@ -99,8 +99,7 @@ static void print_receipt(const struct account_receipt *rc)
 	out_str("status", "狀態 / status",
 		strcmp(rc->status, "pending") == 0 ? "pending (待審核)"
 						   : rc->status);
-	out_str("privacy_version", "個人資料告知聲明版本",
-		rc->privacy_version);
+	out_str("privacy_version", "個人資料告知聲明版本", rc->privacy_version);
 	out_time("privacy_time", "同意時間", rc->privacy_time);
 	out_str("mail_rules_version", "電子信箱帳號使用管理要點版本",
 		rc->mail_rules_version);
@@ -169,12 +168,12 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	    optind != argc)
 		return cli_usage("%s", usage);
 	if (req.privacy_version == NULL)
-		return out_error(KCG_EINVAL,
-				 "須查看並同意個人資料告知聲明 (--accept-privacy "
-				 "VERSION; kcgidm consent show privacy) / you "
-				 "must agree to the privacy notice");
-	if (!req.want_mail &&
-	    (req.mail_rules_version != NULL))
+		return out_error(
+			KCG_EINVAL,
+			"須查看並同意個人資料告知聲明 (--accept-privacy "
+			"VERSION; kcgidm consent show privacy) / you "
+			"must agree to the privacy notice");
+	if (!req.want_mail && (req.mail_rules_version != NULL))
 		return cli_usage("--accept-mail-rules goes with --mail");
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		return status;
@@ -333,9 +332,9 @@ int cmd_consent(struct cli *cli, int argc, char **argv)
 		text = json_stringn(all ? all : "", len);
 		if (text == NULL) {
 			free(all);
-			return out_error(KCG_EINTERNAL,
-					 err_fmt("%s: 不是 UTF-8 / not UTF-8",
-						 file));
+			return out_error(
+				KCG_EINTERNAL,
+				err_fmt("%s: 不是 UTF-8 / not UTF-8", file));
 		}
 		json_object_set_new(out_json(), "text", text);
 	} else {

@@ -19,10 +19,9 @@ static void print_reject(void *ctx, unsigned long line, const char *field,
 	json_t *rows = ctx;
 
 	if (rows != NULL)
-		json_array_append_new(rows,
-				      json_pack("{s:I,s:s,s:s}", "line",
-						(json_int_t)line, "field",
-						field, "reason", reason));
+		json_array_append_new(rows, json_pack("{s:I,s:s,s:s}", "line",
+						      (json_int_t)line, "field",
+						      field, "reason", reason));
 	else
 		printf("拒絕 / rejected: line %lu: %s: %s\n", line, field,
 		       reason);
@@ -56,8 +55,8 @@ int cmd_roster(struct cli *cli, int argc, char **argv)
 	fp = fopen(path, "re");
 	if (fp == NULL)
 		return out_error(KCG_EINVAL,
-				 err_fmt("%s: 無法開啟 / cannot open: %s",
-					 path, strerror(errno)));
+				 err_fmt("%s: 無法開啟 / cannot open: %s", path,
+					 strerror(errno)));
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		goto out;
 	if (out_is_json()) {

@@ -94,8 +94,7 @@ int out_finish(int status)
 	if (root != NULL) {
 		if (status != 0 && !errored) {
 			json_object_set_new(root, "ok", json_false());
-			json_object_set_new(root, "exit",
-					    json_integer(status));
+			json_object_set_new(root, "exit", json_integer(status));
 		}
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');

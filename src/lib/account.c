@@ -18,15 +18,24 @@
 #include "roster.h"
 #include "xalloc.h"
 
-#define MSG_NO_RECORD                                                         \
-	"查無符合的在職人員資料，請確認姓名與身分證字號 / no active "         \
+#define MSG_NO_RECORD                                                                        \
+	"查無符合的在職人員資料，請確認姓名與身分證字號 / no active " \
 	"employee record matches this name and national ID"
 #define MSG_UID_TAKEN "此帳號已被使用 / this uid is taken"
 
 static const char *const roster_attrs[] = {
-	"cn",	   "kcgCategory", "kcgAgency",	    "kcgUnit",
-	"title",   "kcgHireDate", "kcgAccountType", "kcgEmploymentStatus",
-	"kcgNationalIdMasked", "kcgAccountUid", "kcgAccountClaimTime", NULL,
+	"cn",
+	"kcgCategory",
+	"kcgAgency",
+	"kcgUnit",
+	"title",
+	"kcgHireDate",
+	"kcgAccountType",
+	"kcgEmploymentStatus",
+	"kcgNationalIdMasked",
+	"kcgAccountUid",
+	"kcgAccountClaimTime",
+	NULL,
 };
 
 char *account_dn(const struct dir *dir, const char *uid)
@@ -89,8 +98,8 @@ static struct account_hr *hr_from_entry(const struct dir_entry *e,
 }
 
 /* find_account_by_hash - the uid of the account of person HASH, if any. */
-static int find_account_by_hash(struct dir *dir, const char *hash,
-				char **uid_r, const char **error_r)
+static int find_account_by_hash(struct dir *dir, const char *hash, char **uid_r,
+				const char **error_r)
 {
 	static const char *const attrs[] = {"uid", NULL};
 	struct dir_result *res = NULL;
@@ -100,14 +109,13 @@ static int find_account_by_hash(struct dir *dir, const char *hash,
 
 	filter = xasprintf("(&(objectClass=kcgAccount)(kcgNationalIdHash=%s))",
 			   esc);
-	r = dir_search(dir, base, DIR_SCOPE_ONE, filter, attrs, &res,
-		       error_r);
+	r = dir_search(dir, base, DIR_SCOPE_ONE, filter, attrs, &res, error_r);
 	if (r < 0)
 		goto out;
-	*uid_r = dir_result_count(res) > 0
-			 ? dupe(dir_entry_value(dir_result_entry(res, 0),
-						"uid"))
-			 : NULL;
+	*uid_r =
+		dir_result_count(res) > 0
+			? dupe(dir_entry_value(dir_result_entry(res, 0), "uid"))
+			: NULL;
 out:
 	dir_result_free(&res);
 	free(filter);
@@ -187,8 +195,7 @@ int account_uid_check(struct dir *dir, const struct kcg_config *cfg,
 	esc_uid = dir_filter_value(norm);
 	esc_mail = dir_filter_value(mail);
 	filter = xasprintf("(|(uid=%s)(kcgMail=%s))", esc_uid, esc_mail);
-	r = dir_search(dir, base, DIR_SCOPE_SUB, filter, attrs, &res,
-		       error_r);
+	r = dir_search(dir, base, DIR_SCOPE_SUB, filter, attrs, &res, error_r);
 	if (r < 0)
 		goto out;
 	if (dir_result_count(res) > 0) {
@@ -208,8 +215,7 @@ out:
 }
 
 /* check_password - the seed's rules, before slapd has its say. */
-static int check_password(const char *pw, const char *uid,
-			  const char **error_r)
+static int check_password(const char *pw, const char *uid, const char **error_r)
 {
 	enum pwquality_result q;
 
@@ -244,8 +250,8 @@ static int check_request(const struct kcg_config *cfg,
 	recovery_r[0] = '\0';
 	if (req->want_mail) {
 		if (req->mail_rules_version == NULL ||
-		    strcmp(req->mail_rules_version,
-			   cfg->mail_rules_version) != 0) {
+		    strcmp(req->mail_rules_version, cfg->mail_rules_version) !=
+			    0) {
 			*error_r = err_fmt("必須同意目前版本 %s 的電子信箱帳號"
 					   "使用管理要點 / you must agree to "
 					   "the current mailbox rules, version "
@@ -261,8 +267,7 @@ static int check_request(const struct kcg_config *cfg,
 		}
 	}
 	if (req->recovery_mail != NULL) {
-		r = mailaddr_normalize(req->recovery_mail, recovery_r,
-				       error_r);
+		r = mailaddr_normalize(req->recovery_mail, recovery_r, error_r);
 		if (r < 0)
 			return r;
 		if (mailaddr_in_domain(recovery_r, cfg->mail_domain)) {
@@ -321,8 +326,9 @@ static int claim(struct dir *dir, const struct kcg_config *cfg,
 		}
 		if (old_time == NULL || dir_time_parse(old_time, &t) < 0 ||
 		    (long long)time(NULL) - t < cfg->claim_stale_seconds) {
-			*error_r = "此人員的帳號申請正在處理中 / an application "
-				   "for this person is in progress";
+			*error_r =
+				"此人員的帳號申請正在處理中 / an application "
+				"for this person is in progress";
 			r = KCG_ECONFLICT;
 			goto out;
 		}
@@ -382,8 +388,7 @@ static struct dir_mods *account_mods(const struct kcg_config *cfg,
 	dir_mods_add(m, DIR_MOD_ADD, "kcgVerificationMethod", rc->method);
 	dir_mods_add(m, DIR_MOD_ADD, "kcgPrivacyConsentVersion",
 		     rc->privacy_version);
-	dir_mods_add(m, DIR_MOD_ADD, "kcgPrivacyConsentTime",
-		     rc->privacy_time);
+	dir_mods_add(m, DIR_MOD_ADD, "kcgPrivacyConsentTime", rc->privacy_time);
 	dir_mods_add(m, DIR_MOD_ADD, "kcgApplyTime", now);
 	dir_mods_add(m, DIR_MOD_ADD, "kcgAgency", hr->agency);
 	dir_mods_add(m, DIR_MOD_ADD, "kcgCategory", hr->category);
@@ -478,6 +483,53 @@ out:
 	return r;
 }
 
+/* no_account - the message for a uid that has no account. */
+static const char *no_account(const char *uid)
+{
+	return err_fmt("沒有帳號 %s / no account %s", uid, uid);
+}
+
+/* uid_dn - normalize UID into norm_r and give its DN (caller frees). */
+static int uid_dn(struct dir *dir, const char *uid,
+		  char norm_r[UIDNAME_MAX + 1], char **dn_r,
+		  const char **error_r)
+{
+	int r = uidname_normalize(uid, norm_r, error_r);
+
+	if (r == 0)
+		*dn_r = account_dn(dir, norm_r);
+	return r;
+}
+
+/* existing_dn - uid_dn() for an account that must exist; with E_R, the
+ * entry with ATTRS too (caller frees). */
+static int existing_dn(struct dir *dir, const char *uid,
+		       char norm_r[UIDNAME_MAX + 1], char **dn_r,
+		       struct dir_entry **e_r, const char *const *attrs,
+		       const char **error_r)
+{
+	struct dir_entry *e = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = uid_dn(dir, uid, norm_r, &dn, error_r);
+	if (r < 0)
+		return r;
+	r = dir_read(dir, dn, attrs, &e, error_r);
+	if (r == KCG_ENOTFOUND)
+		*error_r = no_account(norm_r);
+	if (r < 0) {
+		free(dn);
+		return r;
+	}
+	*dn_r = dn;
+	if (e_r != NULL)
+		*e_r = e;
+	else
+		dir_entry_free(&e);
+	return 0;
+}
+
 int account_approve(struct dir *dir, const char *uid, const char **error_r)
 {
 	static const char *const attrs[] = {"kcgAccountStatus", NULL};
@@ -488,10 +540,9 @@ int account_approve(struct dir *dir, const char *uid, const char **error_r)
 	const char *status;
 	int r;
 
-	r = uidname_normalize(uid, norm, error_r);
+	r = uid_dn(dir, uid, norm, &dn, error_r);
 	if (r < 0)
 		return r;
-	dn = account_dn(dir, norm);
 	dir_time_now(now);
 	mods = dir_mods_new();
 	dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountStatus", "pending");
@@ -499,7 +550,7 @@ int account_approve(struct dir *dir, const char *uid, const char **error_r)
 	dir_mods_add(mods, DIR_MOD_REPLACE, "kcgApproveTime", now);
 	r = dir_modify(dir, dn, mods, error_r);
 	if (r == KCG_ENOTFOUND)
-		*error_r = err_fmt("沒有帳號 %s / no account %s", norm, norm);
+		*error_r = no_account(norm);
 	if (r != KCG_ECONFLICT)
 		goto out;
 	if (dir_read(dir, dn, attrs, &e, error_r) == 0) {
@@ -558,56 +609,18 @@ int account_show(struct dir *dir, const char *uid, struct dir_entry **entry_r,
 	char *dn = NULL;
 	int r;
 
-	r = uidname_normalize(uid, norm, error_r);
+	r = existing_dn(dir, uid, norm, &dn, &e, attrs, error_r);
 	if (r < 0)
 		return r;
-	dn = account_dn(dir, norm);
-	r = dir_read(dir, dn, attrs, &e, error_r);
-	if (r == KCG_ENOTFOUND)
-		*error_r = err_fmt("沒有帳號 %s / no account %s", norm, norm);
-	if (r < 0)
-		goto out;
 	ref = dir_entry_value(e, "kcgRosterRef");
 	if (ref != NULL)
 		(void)dir_read(dir, ref, roster_masked, &re, &err);
 	*masked_id_r =
 		dupe(re ? dir_entry_value(re, "kcgNationalIdMasked") : NULL);
 	*entry_r = e;
-	e = NULL;
-out:
 	dir_entry_free(&re);
-	dir_entry_free(&e);
 	free(dn);
 	return r;
-}
-
-/* existing_dn - the DN of account UID after checking it exists. */
-static int existing_dn(struct dir *dir, const char *uid, char norm_r[UIDNAME_MAX + 1],
-		       char **dn_r, struct dir_entry **e_r,
-		       const char *const *attrs, const char **error_r)
-{
-	struct dir_entry *e = NULL;
-	char *dn = NULL;
-	int r;
-
-	r = uidname_normalize(uid, norm_r, error_r);
-	if (r < 0)
-		return r;
-	dn = account_dn(dir, norm_r);
-	r = dir_read(dir, dn, attrs, &e, error_r);
-	if (r == KCG_ENOTFOUND)
-		*error_r = err_fmt("沒有帳號 %s / no account %s", norm_r,
-				   norm_r);
-	if (r < 0) {
-		free(dn);
-		return r;
-	}
-	*dn_r = dn;
-	if (e_r != NULL)
-		*e_r = e;
-	else
-		dir_entry_free(&e);
-	return 0;
 }
 
 int account_passwd(struct dir *dir, const struct kcg_config *cfg,

@@ -44,7 +44,7 @@ struct account_receipt {
 	char *status;	     /* "pending" */
 	char *method;	     /* "personal-data" */
 	char *privacy_version;
-	char *privacy_time; /* GeneralizedTime */
+	char *privacy_time;	  /* GeneralizedTime */
 	char *mail_rules_version; /* NULL without a mailbox */
 	char *mail_rules_time;
 	struct account_hr *hr;
@@ -65,7 +65,7 @@ struct account_apply_req {
 
 /* The seed's messages, shown as is. */
 #define ACCOUNT_MSG_HAS_ACCOUNT "您具備有效帳號，無法申請帳號。"
-#define ACCOUNT_MSG_UID_OK "通過"
+#define ACCOUNT_MSG_UID_OK	"通過"
 
 /*
  * account_verify - 個人資料驗證: the person named NAME with NATIONAL_ID may

@@ -22,13 +22,13 @@ enum setting_type {
 struct setting_def {
 	const char *path; /* "group.name" */
 	enum setting_type type;
-	const char *def;  /* default as text; NULL: none */
-	size_t offset;	  /* in struct kcg_config */
+	const char *def; /* default as text; NULL: none */
+	size_t offset;	 /* in struct kcg_config */
 };
 
-#define S(path, type, def, field)                                             \
-	{                                                                     \
-		path, type, def, offsetof(struct kcg_config, field)          \
+#define S(path, type, def, field)                                              \
+	{                                                                      \
+		path, type, def, offsetof(struct kcg_config, field)            \
 	}
 
 static const struct setting_def settings[] = {
@@ -40,8 +40,7 @@ static const struct setting_def settings[] = {
 	S("ldap.timeout", SET_INT, "10", ldap_timeout),
 	S("idhash.key_file", SET_STR, KCG_SYSCONFDIR "/kcgidm/idhash.key",
 	  idhash_key_file),
-	S("consent.privacy_version", SET_STR, "20230307_V1.0",
-	  privacy_version),
+	S("consent.privacy_version", SET_STR, "20230307_V1.0", privacy_version),
 	S("consent.mail_rules_version", SET_STR, "KCG-MAIL-RULES_V1.0",
 	  mail_rules_version),
 	S("consent.privacy_text_file", SET_STR,
@@ -165,8 +164,7 @@ static const struct setting_def *find_def(const char *path)
 }
 
 /* read_all - walk the file's two levels, refusing what the table lacks. */
-static int read_all(struct kcg_config *cfg, config_t *lc,
-		    const char **error_r)
+static int read_all(struct kcg_config *cfg, config_t *lc, const char **error_r)
 {
 	config_setting_t *root = config_root_setting(lc), *group, *s;
 	const struct setting_def *def;
@@ -176,11 +174,11 @@ static int read_all(struct kcg_config *cfg, config_t *lc,
 	for (i = 0; i < config_setting_length(root); i++) {
 		group = config_setting_get_elem(root, (unsigned int)i);
 		if (!config_setting_is_group(group)) {
-			*error_r = err_fmt("%s: 未知的設定 / unknown setting "
-					   "(settings live in groups such as "
-					   "ldap = { ... })",
-					   where(cfg, group,
-						 config_setting_name(group)));
+			*error_r = err_fmt(
+				"%s: 未知的設定 / unknown setting "
+				"(settings live in groups such as "
+				"ldap = { ... })",
+				where(cfg, group, config_setting_name(group)));
 			return KCG_EINVAL;
 		}
 		for (j = 0; j < config_setting_length(group); j++) {
@@ -240,13 +238,14 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 	}
 	if ((cfg->ldap_bind_dn == NULL) !=
 	    (cfg->ldap_bind_password_file == NULL)) {
-		*error_r = err_fmt("%s: bind_dn 與 bind_password_file 須同時設定 "
-				   "/ bind_dn and bind_password_file go "
-				   "together",
-				   line_of(cfg, lc,
-					   cfg->ldap_bind_dn == NULL
-						   ? "ldap.bind_password_file"
-						   : "ldap.bind_dn"));
+		*error_r =
+			err_fmt("%s: bind_dn 與 bind_password_file 須同時設定 "
+				"/ bind_dn and bind_password_file go "
+				"together",
+				line_of(cfg, lc,
+					cfg->ldap_bind_dn == NULL
+						? "ldap.bind_password_file"
+						: "ldap.bind_dn"));
 		return KCG_EINVAL;
 	}
 	if (cfg->ldap_timeout < 1 || cfg->ldap_timeout > 300) {
@@ -261,9 +260,9 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 		return KCG_EINVAL;
 	}
 	if (cfg->claim_stale_seconds < 60) {
-		*error_r = err_fmt("%s: 至少 60 秒 / must be at least 60",
-				   line_of(cfg, lc,
-					   "account.claim_stale_seconds"));
+		*error_r = err_fmt(
+			"%s: 至少 60 秒 / must be at least 60",
+			line_of(cfg, lc, "account.claim_stale_seconds"));
 		return KCG_EINVAL;
 	}
 	if (cfg->mail_domain[0] == '\0' || strchr(cfg->mail_domain, '@')) {
@@ -343,8 +342,7 @@ void config_free(struct kcg_config **cfgp)
 			break;
 		case SET_STRLIST:
 			list = *(char ***)field(cfg, &settings[i]);
-			for (size_t j = 0; list != NULL && list[j] != NULL;
-			     j++)
+			for (size_t j = 0; list != NULL && list[j] != NULL; j++)
 				free(list[j]);
 			free(list);
 			break;

@@ -21,10 +21,10 @@ struct kcg_config {
 	/* ldap */
 	char **ldap_uris; /* NULL-terminated, at least one */
 	char *ldap_suffix;
-	char *ldap_bind_dn;		/* NULL: SASL EXTERNAL over ldapi */
-	char *ldap_bind_password_file;	/* mode 0600 */
-	char *ldap_tls_ca_file;		/* NULL: system default */
-	int ldap_timeout;		/* seconds, network and operations */
+	char *ldap_bind_dn;	       /* NULL: SASL EXTERNAL over ldapi */
+	char *ldap_bind_password_file; /* mode 0600 */
+	char *ldap_tls_ca_file;	       /* NULL: system default */
+	int ldap_timeout;	       /* seconds, network and operations */
 	/* idhash */
 	char *idhash_key_file;
 	/* consent */

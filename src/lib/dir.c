@@ -124,9 +124,9 @@ static int ppolicy_of(LDAP *ld, LDAPControl **ctrls)
 
 	pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls,
 			       NULL);
-	if (pp == NULL || ldap_parse_passwordpolicy_control(
-				  ld, pp, &expire, &grace, &pperr) !=
-				  LDAP_SUCCESS)
+	if (pp == NULL ||
+	    ldap_parse_passwordpolicy_control(ld, pp, &expire, &grace,
+					      &pperr) != LDAP_SUCCESS)
 		return -1;
 	return pperr == PP_noError ? -1 : (int)pperr;
 }
@@ -201,10 +201,11 @@ static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
 	if (needs_starttls(uri)) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
-			*error_r = err_fmt("%s: StartTLS 失敗 / StartTLS "
-					   "failed (required off the loopback): "
-					   "%s",
-					   uri, ldap_err2string(rc));
+			*error_r =
+				err_fmt("%s: StartTLS 失敗 / StartTLS "
+					"failed (required off the loopback): "
+					"%s",
+					uri, ldap_err2string(rc));
 			goto out;
 		}
 	}
@@ -213,8 +214,8 @@ static int connect_one(struct dir *dir, const char *uri, LDAP **ld_r,
 		rc = simple_bind(dir, ld, dir->user_dn, dir->user_pw, &pperr);
 	} else if (cfg->ldap_bind_dn != NULL) {
 		who = cfg->ldap_bind_dn;
-		if (secret_read_file(cfg->ldap_bind_password_file, 1, &pw,
-				     NULL, &err) < 0) {
+		if (secret_read_file(cfg->ldap_bind_password_file, 1, &pw, NULL,
+				     &err) < 0) {
 			*error_r = err;
 			rc = LDAP_PARAM_ERROR;
 			goto out;
@@ -274,8 +275,7 @@ static int reconnect(struct dir *dir, const char **error_r)
 				       : KCG_EINVAL;
 		}
 	}
-	*error_r = err_fmt("目錄服務無法使用 / directory unavailable: %s",
-			   err);
+	*error_r = err_fmt("目錄服務無法使用 / directory unavailable: %s", err);
 	return KCG_EDIR;
 }
 
@@ -385,10 +385,10 @@ static int translate(struct dir *dir, int code, const char *diag,
 		r = is_unavailable(code) ? KCG_EDIR : KCG_EINTERNAL;
 		break;
 	}
-	if (dir->ppolicy_error >= 0 &&
-	    (code == LDAP_CONSTRAINT_VIOLATION || code == LDAP_INVALID_CREDENTIALS ||
-	     code == LDAP_UNWILLING_TO_PERFORM ||
-	     code == LDAP_INSUFFICIENT_ACCESS)) {
+	if (dir->ppolicy_error >= 0 && (code == LDAP_CONSTRAINT_VIOLATION ||
+					code == LDAP_INVALID_CREDENTIALS ||
+					code == LDAP_UNWILLING_TO_PERFORM ||
+					code == LDAP_INSUFFICIENT_ACCESS)) {
 		*error_r = dir_ppolicy_message(dir->ppolicy_error, d);
 		return KCG_EPOLICY;
 	}
@@ -415,8 +415,8 @@ static struct dir_entry *copy_entry(LDAP *ld, LDAPMessage *msg)
 
 		if (e->n_attrs == cap) {
 			cap = cap ? cap * 2 : 8;
-			e->attrs = xreallocarray(e->attrs, cap,
-						 sizeof(*e->attrs));
+			e->attrs =
+				xreallocarray(e->attrs, cap, sizeof(*e->attrs));
 		}
 		at = &e->attrs[e->n_attrs++];
 		at->name = xstrdup(a);
@@ -447,11 +447,10 @@ static int search_once(struct dir *dir, const char *base, int scope,
 	size_t cap = 0;
 
 	dir->ppolicy_error = -1;
-	rc = ldap_search_ext_s(dir->ld, base, scope, filter, (char **)attrs,
-			       0, NULL, NULL, &tv, 0, &msg);
-	if (msg != NULL &&
-	    ldap_parse_result(dir->ld, msg, &code, NULL, &diag, NULL, NULL,
-			      0) == LDAP_SUCCESS)
+	rc = ldap_search_ext_s(dir->ld, base, scope, filter, (char **)attrs, 0,
+			       NULL, NULL, &tv, 0, &msg);
+	if (msg != NULL && ldap_parse_result(dir->ld, msg, &code, NULL, &diag,
+					     NULL, NULL, 0) == LDAP_SUCCESS)
 		rc = code;
 	set_last(dir, rc, diag);
 	ldap_memfree(diag);
@@ -506,8 +505,8 @@ int dir_read(struct dir *dir, const char *dn, const char *const *attrs,
 	struct dir_result *res = NULL;
 	int r;
 
-	r = dir_search(dir, dn, DIR_SCOPE_BASE, "(objectClass=*)", attrs,
-		       &res, error_r);
+	r = dir_search(dir, dn, DIR_SCOPE_BASE, "(objectClass=*)", attrs, &res,
+		       error_r);
 	if (r < 0)
 		return r;
 	if (res->n != 1) {
@@ -526,8 +525,7 @@ size_t dir_result_count(const struct dir_result *res)
 	return res->n;
 }
 
-const struct dir_entry *dir_result_entry(const struct dir_result *res,
-					 size_t i)
+const struct dir_entry *dir_result_entry(const struct dir_result *res, size_t i)
 {
 	return i < res->n ? res->entries[i] : NULL;
 }

@@ -58,8 +58,8 @@ int dir_open_user(const struct kcg_config *cfg, const char *dn,
 		  const char **error_r);
 
 #define DIR_MSG_BAD_PASSWORD "帳號或密碼錯誤 / wrong account or password"
-#define DIR_MSG_LOCKED                                                        \
-	"帳號因多次登入失敗已鎖定，請稍後再試或洽管理員 / the account is "     \
+#define DIR_MSG_LOCKED                                                                            \
+	"帳號因多次登入失敗已鎖定，請稍後再試或洽管理員 / the account is " \
 	"locked after repeated failed logins; try later or ask an admin"
 
 /* dir_free - unbind, free *dirp and set it to NULL. */

@@ -11,10 +11,9 @@
 #define KCG_ERR_H
 
 #define ERR_RING 16
-#define ERR_MAX 1024
+#define ERR_MAX	 1024
 
 /* err_fmt - format a message (truncated to ERR_MAX - 1 bytes). */
-const char *err_fmt(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+const char *err_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -23,8 +23,7 @@ void log_init(const char *ident, int use_syslog, enum log_level min_level)
 void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 {
 	static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
-	static const char *const name[] = {"debug", "info", "warning",
-					   "error"};
+	static const char *const name[] = {"debug", "info", "warning", "error"};
 	char buf[2048];
 	va_list ap;
 

@@ -30,9 +30,9 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
  */
 void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define log_debug(...) log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, __func__, __VA_ARGS__)
+#define log_debug(...)	 log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
+#define log_info(...)	 log_msg(LOG_LVL_INFO, __func__, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, __func__, __VA_ARGS__)
-#define log_error(...) log_msg(LOG_LVL_ERROR, __func__, __VA_ARGS__)
+#define log_error(...)	 log_msg(LOG_LVL_ERROR, __func__, __VA_ARGS__)
 
 #endif

@@ -50,10 +50,17 @@ enum rattr {
 };
 
 static const char *const rattr_names[RA_COUNT + 1] = {
-	"kcgNationalIdMasked", "cn",	     "kcgBirthDate",
-	"kcgCategory",	       "kcgAgency",  "kcgUnit",
-	"title",	       "kcgHireDate", "kcgAccountType",
-	"kcgEmploymentStatus", NULL,
+	"kcgNationalIdMasked",
+	"cn",
+	"kcgBirthDate",
+	"kcgCategory",
+	"kcgAgency",
+	"kcgUnit",
+	"title",
+	"kcgHireDate",
+	"kcgAccountType",
+	"kcgEmploymentStatus",
+	NULL,
 };
 
 struct row {
@@ -104,7 +111,7 @@ static int seen_add(struct seen *s, const char *hash)
 
 	for (i = 0; i < 12; i++) /* the hash is uniform: its start will do */
 		h = h * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0'
-						      : hash[i] - 'a' + 10);
+						     : hash[i] - 'a' + 10);
 
 	if ((s->n + 1) * 2 > s->cap) {
 		struct seen bigger = {NULL, s->cap ? s->cap * 2 : 1024, 0};
@@ -182,8 +189,8 @@ static int date_field(const char *v, int required, char **out_r,
 }
 
 /* enum_field - one of two values, each with a zh-TW synonym. */
-static int enum_field(const char *v, const char *const *choices,
-		      char **out_r, const char **error_r)
+static int enum_field(const char *v, const char *const *choices, char **out_r,
+		      const char **error_r)
 {
 	size_t i;
 
@@ -210,14 +217,14 @@ static void row_free(struct row *row)
 }
 
 /* parse_row - validate FIELDS (in column order MAP) into ROW. */
-static int parse_row(const struct idhash *ih, char **fields,
-		     const int *map, struct row *row, const char **field_r,
+static int parse_row(const struct idhash *ih, char **fields, const int *map,
+		     struct row *row, const char **field_r,
 		     const char **error_r)
 {
 	static const char *const types[] = {"personnel", "人事人員", "general",
-					    "一般人員",	 NULL};
-	static const char *const statuses[] = {"active", "在職", "left",
-					       "離職", NULL};
+					    "一般人員", NULL};
+	static const char *const statuses[] = {"active", "在職", "left", "離職",
+					       NULL};
 	char id[NATID_LEN + 1], masked[NATID_LEN + 1];
 	const char *v;
 	int c, r = 0;
@@ -276,8 +283,7 @@ static int parse_row(const struct idhash *ih, char **fields,
 }
 
 /* parse_header - map column names to positions. */
-static int parse_header(char **fields, size_t n, int *map,
-			const char **error_r)
+static int parse_header(char **fields, size_t n, int *map, const char **error_r)
 {
 	size_t i;
 	int c;
@@ -291,8 +297,8 @@ static int parse_header(char **fields, size_t n, int *map,
 			if (strcmp(f, col_names[c]) == 0)
 				break;
 		if (c == COL_COUNT) {
-			*error_r = err_fmt("未知欄位 / unknown column \"%s\"",
-					   f);
+			*error_r =
+				err_fmt("未知欄位 / unknown column \"%s\"", f);
 			return KCG_EINVAL;
 		}
 		if (map[c] >= 0) {
@@ -327,8 +333,7 @@ static int apply_row(struct dir *dir, const struct row *row, int dry_run,
 	if (r == KCG_ENOTFOUND) {
 		dir_mods_add(mods, DIR_MOD_ADD, "objectClass",
 			     "kcgRosterRecord");
-		dir_mods_add(mods, DIR_MOD_ADD, "kcgNationalIdHash",
-			     row->hash);
+		dir_mods_add(mods, DIR_MOD_ADD, "kcgNationalIdHash", row->hash);
 		for (i = 0; i < RA_COUNT; i++)
 			if (row->values[i] != NULL)
 				dir_mods_add(mods, DIR_MOD_ADD, rattr_names[i],

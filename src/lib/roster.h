@@ -33,8 +33,8 @@ struct roster_report {
  * the offending column (or "row") and the reason. The strings are valid
  * only during the call.
  */
-typedef void roster_reject_fn(void *ctx, unsigned long line,
-			      const char *field, const char *reason);
+typedef void roster_reject_fn(void *ctx, unsigned long line, const char *field,
+			      const char *reason);
 
 /*
  * roster_import - read the CSV in FP (NAME for messages) and bring

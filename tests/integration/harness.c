@@ -179,6 +179,13 @@ static char **kcgidm_argv(int json, va_list ap)
 
 	snprintf(bin, sizeof(bin), "%s/src/kcgidm/kcgidm",
 		 env_or("KCG_TOP_BUILDDIR", "."));
+	if (getenv("KCG_VALGRIND_CLI") != NULL) {
+		argv[n++] = "/usr/bin/valgrind";
+		argv[n++] = "-q";
+		argv[n++] = "--error-exitcode=99";
+		argv[n++] = "--leak-check=full";
+		argv[n++] = "--errors-for-leak-kinds=definite,indirect";
+	}
 	argv[n++] = bin;
 	argv[n++] = "-c";
 	argv[n++] = conf;
@@ -218,8 +225,8 @@ json_t *harness_kcgidm_json(int *status_r, const char *input, ...)
 	free(argv);
 	j = json_loads(r.out, 0, &jerr);
 	if (j == NULL)
-		fail_msg("not JSON (%s): stdout=%s stderr=%s", jerr.text,
-			 r.out, r.err);
+		fail_msg("not JSON (%s): stdout=%s stderr=%s", jerr.text, r.out,
+			 r.err);
 	*status_r = r.status;
 	harness_run_free(&r);
 	return j;
@@ -228,8 +235,8 @@ json_t *harness_kcgidm_json(int *status_r, const char *input, ...)
 char *harness_slapcat(void)
 {
 	char confdir[300];
-	char *argv[] = {"/usr/sbin/slapcat", "-F", confdir, "-o", "ldif_wrap=no",
-			NULL};
+	char *argv[] = {"/usr/sbin/slapcat", "-F", confdir, "-o",
+			"ldif_wrap=no",	     NULL};
 	struct run r;
 
 	snprintf(confdir, sizeof(confdir), "%s/slapd.d", sandbox);

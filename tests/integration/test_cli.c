@@ -16,9 +16,9 @@
 
 #include "harness.h"
 
-#define PRIVACY "20230307_V1.0"
+#define PRIVACY	  "20230307_V1.0"
 #define MAILRULES "KCG-MAIL-RULES_V1.0"
-#define GOOD_PW "1Qaz2wsx!Kcg\n"
+#define GOOD_PW	  "1Qaz2wsx!Kcg\n"
 
 static const char *sandbox;
 static const char *roster_path;
@@ -85,9 +85,9 @@ static void test_import_and_rerun(void **state)
 	int st;
 	json_t *j;
 
-	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import",
-					roster_path, NULL),
-			 0);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "roster", "import", roster_path, NULL),
+		0);
 	assert_non_null(strstr(r.out, "added: 3"));
 	harness_run_free(&r);
 
@@ -168,8 +168,7 @@ static void test_import_bad_rows(void **state)
 	j = harness_kcgidm_json(&st, NULL, "roster", "import", path, NULL);
 	assert_int_equal(st, 2);
 	assert_int_equal(json_integer_value(json_object_get(j, "added")), 1);
-	assert_int_equal(json_integer_value(json_object_get(j, "rejected")),
-			 8);
+	assert_int_equal(json_integer_value(json_object_get(j, "rejected")), 8);
 	rows = json_object_get(j, "rejected_rows");
 	assert_int_equal(json_array_size(rows), 8);
 	for (i = 0; i < 8; i++) {
@@ -256,9 +255,9 @@ static void test_import_update_and_dry_run(void **state)
 	assert_non_null(strstr(r.out, "職稱: 組長"));
 	harness_run_free(&r);
 	/* back to the original title for the other tests */
-	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import",
-					roster_path, NULL),
-			 0);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "roster", "import", roster_path, NULL),
+		0);
 	harness_run_free(&r);
 }
 
@@ -349,31 +348,43 @@ static void test_apply_refusals_leave_directory_unchanged(void **state)
 		int status;
 		const char *text;
 	} cases[] = {
-		{GOOD_PW, {"--accept-privacy", "20200101_V0.9", NULL}, 2,
+		{GOOD_PW,
+		 {"--accept-privacy", "20200101_V0.9", NULL},
+		 2,
 		 "20230307_V1.0"},
 		{GOOD_PW,
 		 {"--accept-privacy", PRIVACY, "--mail", "--accept-mail-rules",
 		  "OLD", "--recovery-mail", "a@example.com", NULL},
-		 2, MAILRULES},
+		 2,
+		 MAILRULES},
 		{GOOD_PW,
 		 {"--accept-privacy", PRIVACY, "--mail", "--accept-mail-rules",
 		  MAILRULES, NULL},
-		 2, "recovery"},
+		 2,
+		 "recovery"},
 		{GOOD_PW,
 		 {"--accept-privacy", PRIVACY, "--mail", "--accept-mail-rules",
 		  MAILRULES, "--recovery-mail", "x@kcg.gov.tw", NULL},
-		 2, "outside"},
+		 2,
+		 "outside"},
 		{GOOD_PW,
 		 {"--accept-privacy", PRIVACY, "--mail", "--accept-mail-rules",
 		  MAILRULES, "--recovery-mail", "a@example.com\r\nBcc: x@y.z",
 		  NULL},
-		 2, ""},
-		{"alllowercase1\n", {"--accept-privacy", PRIVACY, NULL}, 5,
+		 2,
+		 ""},
+		{"alllowercase1\n",
+		 {"--accept-privacy", PRIVACY, NULL},
+		 5,
 		 "3 of"},
 		{"Short1!\n", {"--accept-privacy", PRIVACY, NULL}, 5, "8"},
-		{"Chenml2024!\n", {"--accept-privacy", PRIVACY, NULL}, 5,
+		{"Chenml2024!\n",
+		 {"--accept-privacy", PRIVACY, NULL},
+		 5,
 		 "login name"},
-		{"Pass word12\n", {"--accept-privacy", PRIVACY, NULL}, 5,
+		{"Pass word12\n",
+		 {"--accept-privacy", PRIVACY, NULL},
+		 5,
 		 "space"},
 		{"\n", {"--accept-privacy", PRIVACY, NULL}, 2, "empty"},
 	};
@@ -385,9 +396,9 @@ static void test_apply_refusals_leave_directory_unchanged(void **state)
 		const char *const *a = cases[i].args;
 
 		harness_kcgidm(&r, cases[i].pw, "apply", "--name", "陳美玲",
-			       "--national-id", "E223456712", "--uid",
-			       "chenml", a[0], a[1], a[2], a[3], a[4], a[5],
-			       a[6], a[7], NULL);
+			       "--national-id", "E223456712", "--uid", "chenml",
+			       a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+			       NULL);
 		if (r.status != cases[i].status ||
 		    strstr(r.err, cases[i].text) == NULL)
 			fail_msg("case %zu: exit %d, out=%s err=%s", i,
@@ -409,9 +420,9 @@ static void test_apply_approve_show(void **state)
 	json_t *j;
 
 	assert_int_equal(harness_kcgidm(&r, GOOD_PW, "apply", "--name",
-					"王小明", "--national-id",
-					"E123456783", "--uid", "wangxm",
-					"--accept-privacy", PRIVACY, "--mail",
+					"王小明", "--national-id", "E123456783",
+					"--uid", "wangxm", "--accept-privacy",
+					PRIVACY, "--mail",
 					"--accept-mail-rules", MAILRULES,
 					"--recovery-mail",
 					"wang.home@example.com", NULL),
@@ -424,16 +435,14 @@ static void test_apply_approve_show(void **state)
 	harness_run_free(&r);
 
 	/* the same person again: step 5-1 */
-	assert_int_equal(harness_kcgidm(&r, NULL, "verify", "--name",
-					"王小明", "--national-id",
-					"E123456783", NULL),
+	assert_int_equal(harness_kcgidm(&r, NULL, "verify", "--name", "王小明",
+					"--national-id", "E123456783", NULL),
 			 3);
 	assert_non_null(strstr(r.err, "您具備有效帳號，無法申請帳號。"));
 	harness_run_free(&r);
 	/* the uid is taken now, also as a mail address */
-	assert_int_equal(harness_kcgidm(&r, NULL, "uid", "check", "wangxm",
-					NULL),
-			 3);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "uid", "check", "wangxm", NULL), 3);
 	harness_run_free(&r);
 
 	ldif = harness_slapcat();
@@ -480,10 +489,15 @@ static void test_apply_approve_show(void **state)
 static void test_user_can_bind(void **state)
 {
 	const char *pwfile = harness_write_file("pw", "1Qaz2wsx!Kcg");
-	char *argv[] = {"/usr/bin/ldapwhoami", "-x", "-H",
-			(char *)harness_ldapi(), "-D",
-			"uid=wangxm,ou=people,dc=kcg,dc=gov,dc=tw", "-y",
-			(char *)pwfile, NULL};
+	char *argv[] = {"/usr/bin/ldapwhoami",
+			"-x",
+			"-H",
+			(char *)harness_ldapi(),
+			"-D",
+			"uid=wangxm,ou=people,dc=kcg,dc=gov,dc=tw",
+			"-y",
+			(char *)pwfile,
+			NULL};
 	struct run r;
 
 	harness_run(&r, NULL, argv);
@@ -583,9 +597,10 @@ static void test_concurrent_applies(void **state)
 	for (i = 4; i < 8; i++) {
 		snprintf(uid_a, sizeof(uid_a), "retry%d", i);
 		harness_kcgidm(&r, GOOD_PW, "apply", "--name",
-			       i == 4 ? "賽跑4" : i == 5 ? "賽跑5"
-					  : i == 6 ? "賽跑6"
-						   : "賽跑7",
+			       i == 4	? "賽跑4"
+			       : i == 5 ? "賽跑5"
+			       : i == 6 ? "賽跑6"
+					: "賽跑7",
 			       "--national-id", ids[i], "--uid", uid_a,
 			       "--accept-privacy", PRIVACY, NULL);
 		/* exactly one of each pair already has an account */
@@ -604,23 +619,20 @@ static void test_bad_config_and_directory_down(void **state)
 	char *argv[] = {bin, "-c", (char *)conf, "uid", "check", "abc", NULL};
 
 	snprintf(bin, sizeof(bin), "%s/src/kcgidm/kcgidm",
-		 getenv("KCG_TOP_BUILDDIR") ? getenv("KCG_TOP_BUILDDIR")
-					    : ".");
+		 getenv("KCG_TOP_BUILDDIR") ? getenv("KCG_TOP_BUILDDIR") : ".");
 	harness_run(&r, NULL, argv);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "bad.conf:3: ldap.timeout"));
 	harness_run_free(&r);
 
 	harness_sandbox_stop();
-	assert_int_equal(harness_kcgidm(&r, NULL, "uid", "check", "abcdef",
-					NULL),
-			 6);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "uid", "check", "abcdef", NULL), 6);
 	assert_non_null(strstr(r.err, "unavailable"));
 	harness_run_free(&r);
 	harness_sandbox_restart();
-	assert_int_equal(harness_kcgidm(&r, NULL, "uid", "check", "abcdef",
-					NULL),
-			 0);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "uid", "check", "abcdef", NULL), 0);
 	harness_run_free(&r);
 }
 
@@ -630,15 +642,15 @@ static void test_usage(void **state)
 
 	assert_int_equal(harness_kcgidm(&r, NULL, "frobnicate", NULL), 1);
 	harness_run_free(&r);
-	assert_int_equal(harness_kcgidm(&r, NULL, "apply", "--uid", "x",
-					NULL),
+	assert_int_equal(harness_kcgidm(&r, NULL, "apply", "--uid", "x", NULL),
 			 1);
 	harness_run_free(&r);
-	assert_int_equal(harness_kcgidm(&r, NULL, "consent", "show",
-					"privacy", NULL),
-			 0);
+	assert_int_equal(
+		harness_kcgidm(&r, NULL, "consent", "show", "privacy", NULL),
+		0);
 	assert_non_null(strstr(r.out, "20230307_V1.0"));
-	assert_non_null(strstr(r.out, "單一登入平臺個人資料蒐集、處理及利用告知聲明"));
+	assert_non_null(
+		strstr(r.out, "單一登入平臺個人資料蒐集、處理及利用告知聲明"));
 	harness_run_free(&r);
 }
 

@@ -27,13 +27,20 @@ static const char *pwfile(const char *name, const char *pw)
 }
 
 /* ldappasswd - change the password as the user, with plain ldappasswd. */
-static int ldappasswd(const char *old_pw, const char *new_pw,
-		      struct run *r)
+static int ldappasswd(const char *old_pw, const char *new_pw, struct run *r)
 {
 	char oldf[512], newf[512];
-	char *argv[] = {"/usr/bin/ldappasswd", "-x", "-H",
-			(char *)harness_ldapi(), "-D", DN, "-y", oldf, "-T",
-			newf, NULL};
+	char *argv[] = {"/usr/bin/ldappasswd",
+			"-x",
+			"-H",
+			(char *)harness_ldapi(),
+			"-D",
+			DN,
+			"-y",
+			oldf,
+			"-T",
+			newf,
+			NULL};
 
 	snprintf(oldf, sizeof(oldf), "%s", pwfile("old.pw", old_pw));
 	snprintf(newf, sizeof(newf), "%s", pwfile("new.pw", new_pw));
@@ -45,8 +52,15 @@ static int ldappasswd(const char *old_pw, const char *new_pw,
 static int ldapmodify_self(const char *value, struct run *r)
 {
 	char ldif[512], oldf[512];
-	char *argv[] = {"/usr/bin/ldapmodify", "-x", "-H",
-			(char *)harness_ldapi(), "-D", DN, "-y", oldf, NULL};
+	char *argv[] = {"/usr/bin/ldapmodify",
+			"-x",
+			"-H",
+			(char *)harness_ldapi(),
+			"-D",
+			DN,
+			"-y",
+			oldf,
+			NULL};
 
 	snprintf(oldf, sizeof(oldf), "%s", pwfile("old.pw", current));
 	snprintf(ldif, sizeof(ldif),
@@ -61,8 +75,15 @@ static int ldapmodify_self(const char *value, struct run *r)
 static int bind(const char *pw)
 {
 	char f[512];
-	char *argv[] = {"/usr/bin/ldapwhoami", "-x", "-H",
-			(char *)harness_ldapi(), "-D", DN, "-y", f, NULL};
+	char *argv[] = {"/usr/bin/ldapwhoami",
+			"-x",
+			"-H",
+			(char *)harness_ldapi(),
+			"-D",
+			DN,
+			"-y",
+			f,
+			NULL};
 	struct run r;
 
 	snprintf(f, sizeof(f), "%s", pwfile("bind.pw", pw));
@@ -132,7 +153,9 @@ static void test_ldappasswd_rules(void **state)
 		{"LINZH2024ab", "contains the uid in upper case", "login name"},
 		{"Abc 123456", "a space", NULL},
 		{"Abc\t123456", "a tab", NULL},
-		{"\xef\xbc\xa1" "bcd12345", "a full-width letter", NULL},
+		{"\xef\xbc\xa1"
+		 "bcd12345",
+		 "a full-width letter", NULL},
 		{"Abcd1234\xe5\xaf\x86", "a CJK character", NULL},
 	};
 	struct run r;
@@ -216,9 +239,8 @@ static void test_history(void **state)
 		char input[256];
 
 		snprintf(input, sizeof(input), "%s\nHistory2bB\n", current);
-		assert_int_equal(harness_kcgidm(&r, input, "passwd", "linzh",
-						NULL),
-				 5);
+		assert_int_equal(
+			harness_kcgidm(&r, input, "passwd", "linzh", NULL), 5);
 		assert_non_null(strstr(r.err, "last 3 passwords"));
 		harness_run_free(&r);
 	}
@@ -239,7 +261,9 @@ static void test_cli_reasons(void **state)
 		{"Abcdefghi!", "digit"},
 		{"LinZh20245", "login name"},
 		{"Abc 123456", "space"},
-		{"\xef\xbc\xa1" "bcd12345", "full-width"},
+		{"\xef\xbc\xa1"
+		 "bcd12345",
+		 "full-width"},
 		{"Abcd1234\xe5\xaf\x86", "Chinese"},
 	};
 	char input[256];

@@ -18,8 +18,7 @@
 static char dir[] = "/tmp/test_idhash.XXXXXX";
 
 /* write_key - a key file with CONTENT and MODE; returns its path. */
-static const char *write_key(const char *name, const char *content,
-			     mode_t mode)
+static const char *write_key(const char *name, const char *content, mode_t mode)
 {
 	static char path[256];
 	FILE *fp;
@@ -54,11 +53,11 @@ static void test_known_value(void **state)
 	const char *err = NULL;
 	char hex[IDHASH_HEX_LEN + 1];
 
-	assert_int_equal(idhash_open(write_key("k1", key, 0600), &ih, &err),
-			 0);
+	assert_int_equal(idhash_open(write_key("k1", key, 0600), &ih, &err), 0);
 	assert_int_equal(idhash_compute(ih, "A123456789", hex), 0);
 	/* echo -n A123456789 | openssl dgst -sha256 -hmac KEY */
-	assert_string_equal(hex, "a402125ac37e39575cdb0cba9b4756d2e6e57540329a1eb899fdcffe78f7c4f9");
+	assert_string_equal(hex, "a402125ac37e39575cdb0cba9b4756d2e6e57540329a1"
+				 "eb899fdcffe78f7c4f9");
 	idhash_free(&ih);
 	assert_null(ih);
 }
@@ -69,16 +68,17 @@ static void test_trailing_newline_ignored(void **state)
 	const char *err = NULL;
 	char ha[IDHASH_HEX_LEN + 1], hb[IDHASH_HEX_LEN + 1];
 
-	assert_int_equal(idhash_open(write_key("k2",
-					       "0123456789abcdef0123456789abcdef\n",
-					       0600),
-				     &a, &err),
-			 0);
-	assert_int_equal(idhash_open(write_key("k3",
-					       "0123456789abcdef0123456789abcdef",
-					       0400),
-				     &b, &err),
-			 0);
+	assert_int_equal(
+		idhash_open(write_key("k2",
+				      "0123456789abcdef0123456789abcdef\n",
+				      0600),
+			    &a, &err),
+		0);
+	assert_int_equal(
+		idhash_open(write_key("k3", "0123456789abcdef0123456789abcdef",
+				      0400),
+			    &b, &err),
+		0);
 	assert_int_equal(idhash_compute(a, "E123456783", ha), 0);
 	assert_int_equal(idhash_compute(b, "E123456783", hb), 0);
 	assert_string_equal(ha, hb);
@@ -108,11 +108,11 @@ static void test_refused_keys(void **state)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err = NULL;
-		assert_int_equal(idhash_open(write_key(cases[i].name,
-						       cases[i].content,
-						       cases[i].mode),
-					     &ih, &err),
-				 KCG_EINVAL);
+		assert_int_equal(
+			idhash_open(write_key(cases[i].name, cases[i].content,
+					      cases[i].mode),
+				    &ih, &err),
+			KCG_EINVAL);
 		assert_null(ih);
 		assert_non_null(strstr(err, cases[i].reason));
 	}
