@@ -37,5 +37,6 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_passwd(struct cli *cli, int argc, char **argv);
 int cmd_unlock(struct cli *cli, int argc, char **argv);
+int cmd_mail(struct cli *cli, int argc, char **argv);
 
 #endif

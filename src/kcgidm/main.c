@@ -132,7 +132,7 @@ static const struct command {
 	{"uid", cmd_uid},	  {"apply", cmd_apply},
 	{"approve", cmd_approve}, {"show", cmd_show},
 	{"consent", cmd_consent}, {"passwd", cmd_passwd},
-	{"unlock", cmd_unlock},
+	{"unlock", cmd_unlock},	  {"mail", cmd_mail},
 };
 
 int main(int argc, char **argv)

@@ -50,6 +50,26 @@ static const struct setting_def settings[] = {
 	S("mail.domain", SET_STR, "kcg.gov.tw", mail_domain),
 	S("mail.quota_bytes", SET_INT64, "314572800", mail_quota_bytes),
 	S("account.claim_stale_seconds", SET_INT, "600", claim_stale_seconds),
+	S("smtp.uri", SET_STR, "smtp://127.0.0.1:25", smtp_uri),
+	S("smtp.tls", SET_STR, "none", smtp_tls),
+	S("smtp.tls_ca_file", SET_STR, NULL, smtp_tls_ca_file),
+	S("smtp.credentials_file", SET_STR, NULL, smtp_credentials_file),
+	S("smtp.helo", SET_STR, "localhost", smtp_helo),
+	S("smtp.timeout", SET_INT, "30", smtp_timeout),
+	S("spool.dir", SET_STR, KCG_LOCALSTATEDIR "/spool/kcgidm", spool_dir),
+	S("spool.retry_min", SET_INT, "60", spool_retry_min),
+	S("spool.retry_max", SET_INT, "3600", spool_retry_max),
+	S("spool.max_age", SET_INT, "432000", spool_max_age),
+	S("mail.from_ikpd", SET_STR,
+	  "高雄市政府人事處人事服務網 <KPDFForum@kcg.gov.tw>", mail_from_ikpd),
+	S("mail.from_account", SET_STR,
+	  "高雄市政府資訊中心帳號管理系統 <noreply@kcg.gov.tw>",
+	  mail_from_account),
+	S("web.base_url", SET_STR, "https://ikpd.kcg.gov.tw", web_base_url),
+	S("ikpd.token_hours", SET_INT, "48", ikpd_token_hours),
+	S("account.reset_token_minutes", SET_INT, "60", reset_token_minutes),
+	S("account.forgot_interval_seconds", SET_INT, "300",
+	  forgot_interval_seconds),
 };
 
 /* field - the address of DEF's field in CFG. */
@@ -263,6 +283,42 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 		*error_r = err_fmt(
 			"%s: 至少 60 秒 / must be at least 60",
 			line_of(cfg, lc, "account.claim_stale_seconds"));
+		return KCG_EINVAL;
+	}
+	if (strncmp(cfg->smtp_uri, "smtp://", 7) != 0 &&
+	    strncmp(cfg->smtp_uri, "smtps://", 8) != 0) {
+		*error_r = err_fmt("%s: 須為 smtp:// 或 smtps:// / must be "
+				   "smtp://host:port or smtps://host:port",
+				   line_of(cfg, lc, "smtp.uri"));
+		return KCG_EINVAL;
+	}
+	if (strcmp(cfg->smtp_tls, "none") != 0 &&
+	    strcmp(cfg->smtp_tls, "starttls") != 0) {
+		*error_r = err_fmt("%s: 須為 none 或 starttls / must be none "
+				   "or starttls",
+				   line_of(cfg, lc, "smtp.tls"));
+		return KCG_EINVAL;
+	}
+	if (cfg->smtp_timeout < 1 || cfg->spool_retry_min < 1 ||
+	    cfg->spool_retry_max < cfg->spool_retry_min ||
+	    cfg->spool_max_age < 1) {
+		*error_r = err_fmt("%s: 逾時與重試時間須為正數 / timeouts and "
+				   "retry times must be positive, retry_max >= "
+				   "retry_min",
+				   line_of(cfg, lc, "spool.retry_max"));
+		return KCG_EINVAL;
+	}
+	if (cfg->ikpd_token_hours < 1 || cfg->reset_token_minutes < 1 ||
+	    cfg->forgot_interval_seconds < 0) {
+		*error_r = err_fmt("%s: 須為正數 / must be positive",
+				   line_of(cfg, lc, "ikpd.token_hours"));
+		return KCG_EINVAL;
+	}
+	if (strncmp(cfg->web_base_url, "https://", 8) != 0 &&
+	    strncmp(cfg->web_base_url, "http://", 7) != 0) {
+		*error_r = err_fmt("%s: 須為 http(s):// 網址 / must be an "
+				   "http(s):// URL",
+				   line_of(cfg, lc, "web.base_url"));
 		return KCG_EINVAL;
 	}
 	if (cfg->mail_domain[0] == '\0' || strchr(cfg->mail_domain, '@')) {

@@ -1,0 +1,3 @@
+#ifndef KCG_SMTP_H
+#define KCG_SMTP_H
+#endif
