@@ -38,5 +38,10 @@ int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_passwd(struct cli *cli, int argc, char **argv);
 int cmd_unlock(struct cli *cli, int argc, char **argv);
 int cmd_mail(struct cli *cli, int argc, char **argv);
+int cmd_ikpd(struct cli *cli, int argc, char **argv);
+int cmd_reset(struct cli *cli, int argc, char **argv);
+int cmd_forgot_password(struct cli *cli, int argc, char **argv);
+int cmd_forgot_account(struct cli *cli, int argc, char **argv);
+int cmd_auth(struct cli *cli, int argc, char **argv);
 
 #endif

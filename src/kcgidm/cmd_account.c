@@ -97,8 +97,9 @@ static void print_receipt(const struct account_receipt *rc)
 	out_str("mail", "公務電子郵件", rc->mail);
 	out_str("recovery_mail", "密碼復原用電子郵件", rc->recovery_mail);
 	out_str("status", "狀態 / status",
-		strcmp(rc->status, "pending") == 0 ? "pending (待審核)"
-						   : rc->status);
+		out_is_json() || strcmp(rc->status, "pending") != 0
+			? rc->status
+			: "pending (待審核)");
 	out_str("privacy_version", "個人資料告知聲明版本", rc->privacy_version);
 	out_time("privacy_time", "同意時間", rc->privacy_time);
 	out_str("mail_rules_version", "電子信箱帳號使用管理要點版本",

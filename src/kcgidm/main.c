@@ -58,6 +58,7 @@ static const char usage_text[] =
 	"  --json             print one JSON object on stdout\n"
 	"  -v, --verbose      log more to stderr\n"
 	"  -h, --help         this text\n"
+	"  --version          the version\n"
 	"\n"
 	"Passwords are read from --password-file, else the first line of\n"
 	"standard input when it is not a terminal, else a prompt (asked\n"
@@ -128,11 +129,21 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
 } commands[] = {
-	{"roster", cmd_roster},	  {"verify", cmd_verify},
-	{"uid", cmd_uid},	  {"apply", cmd_apply},
-	{"approve", cmd_approve}, {"show", cmd_show},
-	{"consent", cmd_consent}, {"passwd", cmd_passwd},
-	{"unlock", cmd_unlock},	  {"mail", cmd_mail},
+	{"roster", cmd_roster},
+	{"verify", cmd_verify},
+	{"uid", cmd_uid},
+	{"apply", cmd_apply},
+	{"approve", cmd_approve},
+	{"show", cmd_show},
+	{"consent", cmd_consent},
+	{"passwd", cmd_passwd},
+	{"unlock", cmd_unlock},
+	{"mail", cmd_mail},
+	{"ikpd", cmd_ikpd},
+	{"reset", cmd_reset},
+	{"forgot-password", cmd_forgot_password},
+	{"forgot-account", cmd_forgot_account},
+	{"auth", cmd_auth},
 };
 
 int main(int argc, char **argv)

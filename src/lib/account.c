@@ -124,13 +124,15 @@ out:
 	return r;
 }
 
-int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
-		   const char *national_id, struct account_hr **hr_r,
-		   const char **error_r)
+/* roster_person - the active roster record of NAME with NATIONAL_ID. */
+static int roster_person(struct dir *dir, const struct idhash *ih,
+			 const char *name, const char *national_id,
+			 char hash_r[IDHASH_HEX_LEN + 1],
+			 struct dir_entry **e_r, const char **error_r)
 {
-	char id[NATID_LEN + 1], hash[IDHASH_HEX_LEN + 1];
+	char id[NATID_LEN + 1];
 	struct dir_entry *e = NULL;
-	char *dn = NULL, *uid = NULL;
+	char *dn = NULL;
 	const char *status;
 	int r;
 
@@ -141,13 +143,13 @@ int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
 	r = natid_normalize(national_id, id, NULL, error_r);
 	if (r < 0)
 		return r;
-	r = idhash_compute(ih, id, hash);
+	r = idhash_compute(ih, id, hash_r);
 	explicit_bzero(id, sizeof(id));
 	if (r < 0) {
 		*error_r = "無法計算雜湊 / cannot compute the ID hash";
 		return r;
 	}
-	dn = roster_dn(dir, hash);
+	dn = roster_dn(dir, hash_r);
 	r = dir_read(dir, dn, roster_attrs, &e, error_r);
 	if (r == KCG_ENOTFOUND)
 		*error_r = MSG_NO_RECORD;
@@ -160,6 +162,26 @@ int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
 		r = KCG_ENOTFOUND;
 		goto out;
 	}
+	*e_r = e;
+	e = NULL;
+out:
+	free(dn);
+	dir_entry_free(&e);
+	return r;
+}
+
+int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
+		   const char *national_id, struct account_hr **hr_r,
+		   const char **error_r)
+{
+	char hash[IDHASH_HEX_LEN + 1];
+	struct dir_entry *e = NULL;
+	char *uid = NULL;
+	int r;
+
+	r = roster_person(dir, ih, name, national_id, hash, &e, error_r);
+	if (r < 0)
+		return r;
 	r = find_account_by_hash(dir, hash, &uid, error_r);
 	if (r < 0)
 		goto out;
@@ -171,7 +193,21 @@ int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
 	*hr_r = hr_from_entry(e, hash);
 out:
 	free(uid);
-	free(dn);
+	dir_entry_free(&e);
+	return r;
+}
+
+int account_find_person(struct dir *dir, const struct idhash *ih,
+			const char *name, const char *national_id, char **uid_r,
+			const char **error_r)
+{
+	char hash[IDHASH_HEX_LEN + 1];
+	struct dir_entry *e = NULL;
+	int r;
+
+	r = roster_person(dir, ih, name, national_id, hash, &e, error_r);
+	if (r == 0)
+		r = find_account_by_hash(dir, hash, uid_r, error_r);
 	dir_entry_free(&e);
 	return r;
 }

@@ -81,6 +81,15 @@ int account_verify(struct dir *dir, const struct idhash *ih, const char *name,
 		   const char **error_r);
 
 /*
+ * account_find_person - the uid of the account of the active employee NAME
+ * with NATIONAL_ID: 0 with *uid_r (caller frees) or NULL when they have
+ * none; KCG_EINVAL / KCG_ENOTFOUND as account_verify.
+ */
+int account_find_person(struct dir *dir, const struct idhash *ih,
+			const char *name, const char *national_id, char **uid_r,
+			const char **error_r);
+
+/*
  * account_uid_check - 檢查重複: UID is valid, not reserved and free.
  * Returns 0 with the normalized uid in uid_r; KCG_EINVAL with the reason
  * for bad syntax or a reserved name; KCG_ECONFLICT when taken.
@@ -93,10 +102,10 @@ int account_uid_check(struct dir *dir, const struct kcg_config *cfg,
  * account_apply - 提出申請: check everything again and create the account,
  * status pending. Returns 0 with the receipt in *receipt_r (free with
  * account_receipt_free); KCG_EINVAL for bad input (consent version other
- * than the current one, bad addresses, password against the seed's rules,
- * ...); KCG_ENOTFOUND / KCG_ECONFLICT as account_verify and
- * account_uid_check; KCG_EPOLICY when slapd's policy refused the
- * password; KCG_EDIR. On any failure the directory is as before.
+ * than the current one, bad addresses, ...); KCG_ENOTFOUND / KCG_ECONFLICT
+ * as account_verify and account_uid_check; KCG_EPOLICY when the password
+ * breaks the seed's rules or slapd's policy refused it; KCG_EDIR. On any
+ * failure the directory is as before.
  */
 int account_apply(struct dir *dir, const struct kcg_config *cfg,
 		  const struct idhash *ih, const struct account_apply_req *req,

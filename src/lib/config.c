@@ -22,13 +22,18 @@ enum setting_type {
 struct setting_def {
 	const char *path; /* "group.name" */
 	enum setting_type type;
-	const char *def; /* default as text; NULL: none */
-	size_t offset;	 /* in struct kcg_config */
+	const char *def;    /* default as text; NULL: none */
+	size_t offset;	    /* in struct kcg_config */
+	long long min, max; /* range of SET_INT and SET_INT64 values */
 };
 
 #define S(path, type, def, field)                                              \
 	{                                                                      \
-		path, type, def, offsetof(struct kcg_config, field)            \
+		path, type, def, offsetof(struct kcg_config, field), 0, 0      \
+	}
+#define I(path, type, def, field, min, max)                                    \
+	{                                                                      \
+		path, type, def, offsetof(struct kcg_config, field), min, max  \
 	}
 
 static const struct setting_def settings[] = {
@@ -37,7 +42,7 @@ static const struct setting_def settings[] = {
 	S("ldap.bind_dn", SET_STR, NULL, ldap_bind_dn),
 	S("ldap.bind_password_file", SET_STR, NULL, ldap_bind_password_file),
 	S("ldap.tls_ca_file", SET_STR, NULL, ldap_tls_ca_file),
-	S("ldap.timeout", SET_INT, "10", ldap_timeout),
+	I("ldap.timeout", SET_INT, "10", ldap_timeout, 1, 300),
 	S("idhash.key_file", SET_STR, KCG_SYSCONFDIR "/kcgidm/idhash.key",
 	  idhash_key_file),
 	S("consent.privacy_version", SET_STR, "20230307_V1.0", privacy_version),
@@ -48,28 +53,31 @@ static const struct setting_def settings[] = {
 	S("consent.mail_rules_text_file", SET_STR,
 	  KCG_PKGDATADIR "/mail-rules.txt", mail_rules_text_file),
 	S("mail.domain", SET_STR, "kcg.gov.tw", mail_domain),
-	S("mail.quota_bytes", SET_INT64, "314572800", mail_quota_bytes),
-	S("account.claim_stale_seconds", SET_INT, "600", claim_stale_seconds),
+	I("mail.quota_bytes", SET_INT64, "314572800", mail_quota_bytes, 1,
+	  1LL << 50),
+	I("account.claim_stale_seconds", SET_INT, "600", claim_stale_seconds,
+	  60, 86400),
 	S("smtp.uri", SET_STR, "smtp://127.0.0.1:25", smtp_uri),
 	S("smtp.tls", SET_STR, "none", smtp_tls),
 	S("smtp.tls_ca_file", SET_STR, NULL, smtp_tls_ca_file),
 	S("smtp.credentials_file", SET_STR, NULL, smtp_credentials_file),
 	S("smtp.helo", SET_STR, "localhost", smtp_helo),
-	S("smtp.timeout", SET_INT, "30", smtp_timeout),
+	I("smtp.timeout", SET_INT, "30", smtp_timeout, 1, 600),
 	S("spool.dir", SET_STR, KCG_LOCALSTATEDIR "/spool/kcgidm", spool_dir),
-	S("spool.retry_min", SET_INT, "60", spool_retry_min),
-	S("spool.retry_max", SET_INT, "3600", spool_retry_max),
-	S("spool.max_age", SET_INT, "432000", spool_max_age),
+	I("spool.retry_min", SET_INT, "60", spool_retry_min, 1, 86400),
+	I("spool.retry_max", SET_INT, "3600", spool_retry_max, 1, 604800),
+	I("spool.max_age", SET_INT, "432000", spool_max_age, 60, 90 * 86400),
 	S("mail.from_ikpd", SET_STR,
 	  "高雄市政府人事處人事服務網 <KPDFForum@kcg.gov.tw>", mail_from_ikpd),
 	S("mail.from_account", SET_STR,
 	  "高雄市政府資訊中心帳號管理系統 <noreply@kcg.gov.tw>",
 	  mail_from_account),
 	S("web.base_url", SET_STR, "https://ikpd.kcg.gov.tw", web_base_url),
-	S("ikpd.token_hours", SET_INT, "48", ikpd_token_hours),
-	S("account.reset_token_minutes", SET_INT, "60", reset_token_minutes),
-	S("account.forgot_interval_seconds", SET_INT, "300",
-	  forgot_interval_seconds),
+	I("ikpd.token_hours", SET_INT, "48", ikpd_token_hours, 1, 24 * 30),
+	I("account.reset_token_minutes", SET_INT, "60", reset_token_minutes, 5,
+	  24 * 60),
+	I("account.forgot_interval_seconds", SET_INT, "300",
+	  forgot_interval_seconds, 0, 86400),
 };
 
 /* field - the address of DEF's field in CFG. */
@@ -237,7 +245,27 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 {
 	size_t i;
 	const char *u;
+	long long v;
 
+	for (i = 0; i < KCG_N_ELEMENTS(settings); i++) {
+		if (settings[i].type == SET_INT)
+			v = *(const int *)((const char *)cfg +
+					   settings[i].offset);
+		else if (settings[i].type == SET_INT64)
+			v = *(const long long *)((const char *)cfg +
+						 settings[i].offset);
+		else
+			continue;
+		if (v < settings[i].min || v > settings[i].max) {
+			*error_r =
+				err_fmt("%s: 必須介於 %lld 與 %lld / must be "
+					"%lld to %lld",
+					line_of(cfg, lc, settings[i].path),
+					settings[i].min, settings[i].max,
+					settings[i].min, settings[i].max);
+			return KCG_EINVAL;
+		}
+	}
 	if (cfg->ldap_uris[0] == NULL) {
 		*error_r = err_fmt("%s: 至少需要一個 URI / at least one URI "
 				   "is needed",
@@ -268,23 +296,6 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 						: "ldap.bind_dn"));
 		return KCG_EINVAL;
 	}
-	if (cfg->ldap_timeout < 1 || cfg->ldap_timeout > 300) {
-		*error_r = err_fmt("%s: 必須介於 1 與 300 秒 / must be 1 to "
-				   "300 seconds",
-				   line_of(cfg, lc, "ldap.timeout"));
-		return KCG_EINVAL;
-	}
-	if (cfg->mail_quota_bytes < 1) {
-		*error_r = err_fmt("%s: 必須為正數 / must be positive",
-				   line_of(cfg, lc, "mail.quota_bytes"));
-		return KCG_EINVAL;
-	}
-	if (cfg->claim_stale_seconds < 60) {
-		*error_r = err_fmt(
-			"%s: 至少 60 秒 / must be at least 60",
-			line_of(cfg, lc, "account.claim_stale_seconds"));
-		return KCG_EINVAL;
-	}
 	if (strncmp(cfg->smtp_uri, "smtp://", 7) != 0 &&
 	    strncmp(cfg->smtp_uri, "smtps://", 8) != 0) {
 		*error_r = err_fmt("%s: 須為 smtp:// 或 smtps:// / must be "
@@ -299,19 +310,10 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 				   line_of(cfg, lc, "smtp.tls"));
 		return KCG_EINVAL;
 	}
-	if (cfg->smtp_timeout < 1 || cfg->spool_retry_min < 1 ||
-	    cfg->spool_retry_max < cfg->spool_retry_min ||
-	    cfg->spool_max_age < 1) {
-		*error_r = err_fmt("%s: 逾時與重試時間須為正數 / timeouts and "
-				   "retry times must be positive, retry_max >= "
-				   "retry_min",
+	if (cfg->spool_retry_max < cfg->spool_retry_min) {
+		*error_r = err_fmt("%s: 不可小於 retry_min / must not be below "
+				   "spool.retry_min",
 				   line_of(cfg, lc, "spool.retry_max"));
-		return KCG_EINVAL;
-	}
-	if (cfg->ikpd_token_hours < 1 || cfg->reset_token_minutes < 1 ||
-	    cfg->forgot_interval_seconds < 0) {
-		*error_r = err_fmt("%s: 須為正數 / must be positive",
-				   line_of(cfg, lc, "ikpd.token_hours"));
 		return KCG_EINVAL;
 	}
 	if (strncmp(cfg->web_base_url, "https://", 8) != 0 &&

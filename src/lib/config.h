@@ -38,23 +38,24 @@ struct kcg_config {
 	/* account */
 	int claim_stale_seconds; /* when an unfinished apply's claim lapses */
 	/* smtp: how kcgidm-mailer reaches the MTA */
-	char *smtp_uri;		   /* smtp://host:port or smtps://host:port */
-	char *smtp_tls;		   /* none | starttls (smtps:// implies TLS) */
-	char *smtp_tls_ca_file;	   /* NULL: system trust store */
+	char *smtp_uri;		/* smtp://host:port or smtps://host:port */
+	char *smtp_tls;		/* none | starttls (smtps:// implies TLS) */
+	char *smtp_tls_ca_file; /* NULL: system trust store */
 	char *smtp_credentials_file; /* "user\npassword\n", mode 0600; NULL */
-	char *smtp_helo;	   /* EHLO name */
-	int smtp_timeout;	   /* seconds: connect, TLS and each reply */
+	char *smtp_helo;	     /* EHLO name */
+	int smtp_timeout;	     /* seconds: connect, TLS and each reply */
 	/* spool */
 	char *spool_dir;
-	int spool_retry_min;	/* seconds before the first retry */
-	int spool_retry_max;	/* backoff ceiling, seconds */
-	int spool_max_age;	/* seconds before a 4xx-looping message is dead */
+	int spool_retry_min; /* seconds before the first retry */
+	int spool_retry_max; /* backoff ceiling, seconds */
+	int spool_max_age;   /* seconds before a 4xx-looping message is dead */
 	/* mail senders and links */
-	char *mail_from_ikpd;	/* "高雄市政府人事處人事服務網 <KPDFForum@kcg.gov.tw>" */
+	char *mail_from_ikpd;	 /* "高雄市政府人事處人事服務網
+				    <KPDFForum@kcg.gov.tw>" */
 	char *mail_from_account; /* sender of reset and forgot-account mail */
-	char *web_base_url;	/* links in mail: <base_url>/ikpd/activate?... */
-	int ikpd_token_hours;	/* activation link lifetime (48) */
-	int reset_token_minutes; /* reset link lifetime (60) */
+	char *web_base_url;   /* links in mail: <base_url>/ikpd/activate?... */
+	int ikpd_token_hours; /* activation link lifetime (48) */
+	int reset_token_minutes;     /* reset link lifetime (60) */
 	int forgot_interval_seconds; /* rate limit per account for forgot-* */
 	/* where this came from, for messages */
 	char *path;

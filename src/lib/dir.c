@@ -514,8 +514,7 @@ int dir_read(struct dir *dir, const char *dn, const char *const *attrs,
 		*error_r = err_fmt("%s: 不存在 / no such entry", dn);
 		return KCG_ENOTFOUND;
 	}
-	*entry_r = res->entries[0];
-	res->n = 0;
+	*entry_r = dir_result_take(res, 0);
 	dir_result_free(&res);
 	return 0;
 }
@@ -528,6 +527,19 @@ size_t dir_result_count(const struct dir_result *res)
 const struct dir_entry *dir_result_entry(const struct dir_result *res, size_t i)
 {
 	return i < res->n ? res->entries[i] : NULL;
+}
+
+struct dir_entry *dir_result_take(struct dir_result *res, size_t i)
+{
+	struct dir_entry *e;
+
+	if (i >= res->n)
+		return NULL;
+	e = res->entries[i];
+	memmove(&res->entries[i], &res->entries[i + 1],
+		(res->n - i - 1) * sizeof(*res->entries));
+	res->n--;
+	return e;
 }
 
 void dir_result_free(struct dir_result **resp)

@@ -94,6 +94,11 @@ size_t dir_result_count(const struct dir_result *res);
 /* dir_result_entry - entry I, owned by RES. */
 const struct dir_entry *dir_result_entry(const struct dir_result *res,
 					 size_t i);
+/*
+ * dir_result_take - hand entry I over to the caller, who then owns it
+ * (dir_entry_free) while RES forgets it. Returns the entry.
+ */
+struct dir_entry *dir_result_take(struct dir_result *res, size_t i);
 void dir_result_free(struct dir_result **resp);
 
 /* dir_entry_dn - the entry's DN, owned by the entry. */

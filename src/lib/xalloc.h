@@ -14,6 +14,7 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+/* xstrndup - at most N bytes of S (fewer at a NUL), NUL-terminated. */
 char *xstrndup(const char *s, size_t n);
 /* xasprintf - formatted string in new memory owned by the caller. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,12 +96,14 @@ void harness_run_free(struct run *r)
 	r->out = r->err = NULL;
 }
 
-/* sandbox_cmd - scripts/slapd-sandbox CMD <dir>; its exit status. */
-static int sandbox_cmd(const char *cmd)
+/* sandbox_cmd - scripts/slapd-sandbox CMD <dir> [OPT VALUE]; its exit
+ * status. */
+static int sandbox_cmd2(const char *cmd, const char *opt, const char *value)
 {
 	char script[512], module[512];
 	struct run r;
-	char *argv[] = {script, (char *)cmd, sandbox, NULL};
+	char *argv[] = {script,	     (char *)cmd,   sandbox,
+			(char *)opt, (char *)value, NULL};
 
 	snprintf(script, sizeof(script), "%s/scripts/slapd-sandbox",
 		 env_or("KCG_TOP_SRCDIR", "."));
@@ -109,6 +116,37 @@ static int sandbox_cmd(const char *cmd)
 		fprintf(stderr, "slapd-sandbox %s: %s%s", cmd, r.out, r.err);
 	harness_run_free(&r);
 	return r.status;
+}
+
+/* sandbox_cmd - scripts/slapd-sandbox CMD <dir>. */
+static int sandbox_cmd(const char *cmd)
+{
+	return sandbox_cmd2(cmd, NULL, NULL);
+}
+
+void harness_sandbox_smtp(int port)
+{
+	char p[16];
+
+	snprintf(p, sizeof(p), "%d", port);
+	assert_int_equal(sandbox_cmd2("start", "--smtp-port", p), 0);
+}
+
+void harness_ldapmodify_admin(const char *ldif)
+{
+	char *argv[] = {"/usr/bin/ldapmodify",
+			"-Q",
+			"-Y",
+			"EXTERNAL",
+			"-H",
+			ldapi,
+			NULL};
+	struct run r;
+
+	harness_run(&r, ldif, argv);
+	if (r.status != 0)
+		fail_msg("ldapmodify: %s%s", r.out, r.err);
+	harness_run_free(&r);
 }
 
 int harness_sandbox_start(const char **dir_r)
@@ -273,4 +311,246 @@ void harness_natid(char letter, unsigned long digits8, char out[11])
 		sum += (out[1 + i] - '0') * (8 - i);
 	out[9] = (char)('0' + (10 - sum % 10) % 10);
 	out[10] = '\0';
+}
+
+const char *harness_conf(void)
+{
+	return conf;
+}
+
+static char sink_dir[256];
+static pid_t sink_pid = -1;
+
+/* free_port - a TCP port on 127.0.0.1 nobody listens on right now. */
+static int free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* port_open - something accepts connections on 127.0.0.1:PORT. */
+static int port_open(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((unsigned short)port);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int sink_port;
+
+int harness_sink_start(const char *const *extra_args)
+{
+	char pattern[300], addr[64];
+	char *argv[32];
+	int n = 0, i;
+
+	if (access("/usr/sbin/smtp-sink", X_OK) != 0) {
+		fprintf(stderr, "SKIP: smtp-sink is not installed\n");
+		exit(77);
+	}
+	if (sink_dir[0] == '\0') {
+		snprintf(sink_dir, sizeof(sink_dir), "/tmp/kcgidm-sink.XXXXXX");
+		assert_non_null(mkdtemp(sink_dir));
+		chmod(sink_dir, 0777); /* smtp-sink writes as nobody */
+	}
+	if (sink_port == 0)
+		sink_port = free_port();
+	snprintf(pattern, sizeof(pattern), "%s/%%Y%%m%%d%%H%%M%%S.", sink_dir);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", sink_port);
+	argv[n++] = "/usr/sbin/smtp-sink";
+	if (getuid() == 0) {
+		argv[n++] = "-u";
+		argv[n++] = "nobody";
+	}
+	argv[n++] = "-d";
+	argv[n++] = pattern;
+	for (i = 0; extra_args != NULL && extra_args[i] != NULL && n < 28; i++)
+		argv[n++] = (char *)extra_args[i];
+	argv[n++] = addr;
+	argv[n++] = "10";
+	argv[n] = NULL;
+	sink_pid = fork();
+	assert_true(sink_pid >= 0);
+	if (sink_pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && !port_open(sink_port); i++)
+		usleep(50000);
+	assert_true(port_open(sink_port));
+	return sink_port;
+}
+
+void harness_sink_stop(void)
+{
+	if (sink_pid > 0) {
+		kill(sink_pid, SIGTERM);
+		waitpid(sink_pid, NULL, 0);
+		sink_pid = -1;
+	}
+}
+
+const char *harness_sink_dir(void)
+{
+	return sink_dir;
+}
+
+/* b64val - the value of base64 character C, or -1. */
+static int b64val(int c)
+{
+	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789+/";
+	const char *p = c ? strchr(a, c) : NULL;
+
+	return p != NULL ? (int)(p - a) : -1;
+}
+
+/* decode_body - MSG (LF line ends) with its body decoded per
+ * Content-Transfer-Encoding. */
+static char *decode_body(const char *msg)
+{
+	const char *body = strstr(msg, "\n\n");
+	const char *cte = strcasestr(msg, "Content-Transfer-Encoding:");
+	size_t hlen, o;
+	char *out;
+	unsigned int acc = 0;
+	int bits = 0, v;
+	const char *p;
+
+	if (body == NULL)
+		return strdup(msg);
+	body += 2;
+	hlen = (size_t)(body - msg);
+	out = calloc(1, strlen(msg) + 1);
+	memcpy(out, msg, hlen);
+	o = hlen;
+	if (cte != NULL && cte < body &&
+	    strncasecmp(cte + 26 + strspn(cte + 26, " "), "base64", 6) == 0) {
+		for (p = body; *p; p++) {
+			if ((v = b64val(*p)) < 0)
+				continue;
+			acc = acc << 6 | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[o++] = (char)((acc >> bits) & 0xff);
+			}
+		}
+	} else if (cte != NULL && cte < body &&
+		   strncasecmp(cte + 26 + strspn(cte + 26, " "),
+			       "quoted-printable", 16) == 0) {
+		for (p = body; *p; p++) {
+			if (p[0] == '=' && p[1] == '\n') {
+				p += 1;
+			} else if (p[0] == '=' && p[1] && p[2]) {
+				char hex[3] = {p[1], p[2], 0};
+
+				out[o++] = (char)strtol(hex, NULL, 16);
+				p += 2;
+			} else {
+				out[o++] = *p;
+			}
+		}
+	} else {
+		strcpy(out + o, body);
+		o += strlen(body);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* by_name - qsort comparison of file names. */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **harness_sink_messages(void)
+{
+	DIR *d = opendir(sink_dir);
+	struct dirent *de;
+	char **names = calloc(1, sizeof(char *)), **out;
+	size_t n = 0, i;
+	char path[600];
+	FILE *fp;
+	char *raw;
+	long len;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = realloc(names, (n + 2) * sizeof(char *));
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), by_name);
+	out = calloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", sink_dir, names[i]);
+		fp = fopen(path, "r");
+		assert_non_null(fp);
+		fseek(fp, 0, SEEK_END);
+		len = ftell(fp);
+		rewind(fp);
+		raw = calloc(1, (size_t)len + 1);
+		assert_int_equal(fread(raw, 1, (size_t)len, fp), (size_t)len);
+		fclose(fp);
+		{
+			char *src, *dst; /* smtp-sink keeps CRs of some lines */
+
+			for (src = dst = raw; *src; src++)
+				if (*src != '\r')
+					*dst++ = *src;
+			*dst = '\0';
+		}
+		out[i] = decode_body(raw);
+		free(raw);
+		free(names[i]);
+	}
+	free(names);
+	return out;
+}
+
+void harness_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+void harness_sink_clear(void)
+{
+	DIR *d = opendir(sink_dir);
+	struct dirent *de;
+	char path[600];
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sink_dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
 }

@@ -55,4 +55,35 @@ const char *harness_write_file(const char *name, const char *text);
 /* harness_natid - a valid citizen ID "L" + 8 digits + its check digit. */
 void harness_natid(char letter, unsigned long digits8, char out[11]);
 
+/*
+ * harness_sink_start - Postfix's smtp-sink on 127.0.0.1, writing each
+ * message it accepts to a file in its own folder. Returns the port, or
+ * exits 77 when smtp-sink is not installed. EXTRA_ARGS (may be NULL) are
+ * smtp-sink options such as fault injection.
+ */
+int harness_sink_start(const char *const *extra_args);
+/* harness_sink_stop - stop it (its files stay until the next start). */
+void harness_sink_stop(void);
+/* harness_sink_dir - the folder its message files are in (static). */
+const char *harness_sink_dir(void);
+/*
+ * harness_sink_messages - the messages received so far, each with its
+ * body decoded (base64 or quoted-printable) after the headers; a
+ * NULL-terminated array (free with harness_strv_free).
+ */
+char **harness_sink_messages(void);
+void harness_strv_free(char **v);
+/* harness_sink_clear - delete the message files received so far. */
+void harness_sink_clear(void);
+
+/* harness_sandbox_smtp - point the sandbox's kcgidm.conf at 127.0.0.1:PORT. */
+void harness_sandbox_smtp(int port);
+
+/* harness_ldapmodify_admin - apply LDIF as the sandbox's admin (manage
+ * rights, no policy): for setting up states such as expired tokens. */
+void harness_ldapmodify_admin(const char *ldif);
+
+/* harness_conf - the sandbox's kcgidm.conf (static). */
+const char *harness_conf(void);
+
 #endif

@@ -105,6 +105,16 @@ static void test_errors(void **state)
 		 {":3:", "ldap.timeout", "wrong type"}},
 		{"ldap = { timeout = 0; };\n",
 		 {":1:", "ldap.timeout", "1 to 300"}},
+		{"smtp = {\n timeout = 0;\n};\n",
+		 {":2:", "smtp.timeout", "1 to 600"}},
+		{"spool = {\n retry_min = 100;\n retry_max = 10;\n};\n",
+		 {":3:", "spool.retry_max", "retry_min"}},
+		{"smtp = { uri = \"http://x\"; };\n",
+		 {":1:", "smtp.uri", "smtp://"}},
+		{"smtp = { tls = \"maybe\"; };\n",
+		 {":1:", "smtp.tls", "starttls"}},
+		{"account = { reset_token_minutes = 1; };\n",
+		 {":1:", "account.reset_token_minutes", "5 to"}},
 		{"ldap = { uri = [ \"http://x\" ]; };\n",
 		 {":1:", "ldap.uri", "not an"}},
 		{"ldap = {\n bind_dn = \"cn=x\";\n};\n",
@@ -113,7 +123,7 @@ static void test_errors(void **state)
 		{"mail = {\n domain = \"a@b\";\n};\n",
 		 {":2:", "mail.domain", "domain"}},
 		{"mail = { quota_bytes = -1; };\n",
-		 {"mail.quota_bytes", "positive", NULL}},
+		 {"mail.quota_bytes", "1 to", NULL}},
 	};
 	struct kcg_config *cfg = NULL;
 	const char *err = NULL;
@@ -136,6 +146,24 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "/nonexistent/kcgidm.conf"));
 }
 
+static void test_example_file_loads(void **state)
+{
+	char path_ex[1024];
+	struct kcg_config *cfg = NULL;
+	const char *err = NULL;
+	const char *top = getenv("KCG_TOP_SRCDIR");
+
+	snprintf(path_ex, sizeof(path_ex), "%s/etc/kcgidm.conf.example",
+		 top != NULL ? top : "../..");
+	if (config_load(path_ex, &cfg, &err) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(
+		cfg->mail_from_ikpd,
+		"高雄市政府人事處人事服務網 <KPDFForum@kcg.gov.tw>");
+	assert_int_equal(cfg->ikpd_token_hours, 48);
+	config_free(&cfg);
+}
+
 static void test_path(void **state)
 {
 	assert_string_equal(config_path("/a"), "/a");
@@ -151,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_example_file_loads),
 		cmocka_unit_test(test_path),
 	};
 
