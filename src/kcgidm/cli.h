@@ -43,5 +43,12 @@ int cmd_reset(struct cli *cli, int argc, char **argv);
 int cmd_forgot_password(struct cli *cli, int argc, char **argv);
 int cmd_forgot_account(struct cli *cli, int argc, char **argv);
 int cmd_auth(struct cli *cli, int argc, char **argv);
+int cmd_review(struct cli *cli, int argc, char **argv);
+int cmd_reject(struct cli *cli, int argc, char **argv);
+int cmd_disable(struct cli *cli, int argc, char **argv);
+int cmd_enable(struct cli *cli, int argc, char **argv);
+int cmd_delete(struct cli *cli, int argc, char **argv);
+int cmd_purge(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
 
 #endif

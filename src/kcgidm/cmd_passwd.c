@@ -4,12 +4,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "account.h"
 #include "cli.h"
 #include "kcg.h"
-#include "log.h"
 #include "out.h"
 #include "pwquality.h"
 #include "secret.h"
@@ -75,9 +73,6 @@ int cmd_passwd(struct cli *cli, int argc, char **argv)
 		status = out_error(r, err);
 		goto out;
 	}
-	log_event("%s uid=%s by_uid=%u",
-		  reset ? "password-reset" : "password-change", argv[optind],
-		  (unsigned)getuid());
 	out_str("uid", "帳號", argv[optind]);
 	out_str("result", "結果 / result", "密碼已變更 / password changed");
 	status = 0;
@@ -99,8 +94,6 @@ int cmd_unlock(struct cli *cli, int argc, char **argv)
 	r = account_unlock(cli->dir, argv[1], &was_locked, &err);
 	if (r < 0)
 		return out_error(r, err);
-	log_event("unlock uid=%s was_locked=%d by_uid=%u", argv[1], was_locked,
-		  (unsigned)getuid());
 	out_str("uid", "帳號", argv[1]);
 	out_str("result", "結果 / result",
 		was_locked ? "已解除鎖定 / unlocked"

@@ -12,11 +12,32 @@
 #include "out.h"
 #include "roster.h"
 
+/* Where the per-row and per-account reports go in JSON mode. */
+struct roster_out {
+	json_t *rows, *accounts;
+};
+
+/* print_account - an account that an HR change touched. */
+static void print_account(void *ctx, const char *uid, const char *change)
+{
+	struct roster_out *o = ctx;
+
+	if (o->accounts != NULL)
+		json_array_append_new(
+			o->accounts,
+			json_pack("{s:s,s:s}", "uid", uid, "change", change));
+	else
+		printf("帳號 / account %s: %s\n", uid,
+		       strcmp(change, "disabled") == 0
+			       ? "已停用 (離職) / disabled (left)"
+			       : "已依人事資料更新 / updated from the roster");
+}
+
 /* print_reject - one rejected row, as text or as a JSON array element. */
 static void print_reject(void *ctx, unsigned long line, const char *field,
 			 const char *reason)
 {
-	json_t *rows = ctx;
+	json_t *rows = ((struct roster_out *)ctx)->rows;
 
 	if (rows != NULL)
 		json_array_append_new(rows, json_pack("{s:I,s:s,s:s}", "line",
@@ -31,26 +52,32 @@ int cmd_roster(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
+		{"full", no_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char usage[] =
+		"usage: roster import FILE.csv [--dry-run] [--full]";
 	struct roster_report rep;
+	struct roster_out o = {NULL, NULL};
+	struct roster_options opt = {0, 0, print_reject, print_account, &o};
 	const char *err = NULL, *path;
-	json_t *rows = NULL;
 	FILE *fp = NULL;
-	int c, dry_run = 0, r, status;
+	int c, r, status;
 
 	if (argc < 2 || strcmp(argv[1], "import") != 0)
-		return cli_usage("usage: roster import FILE.csv [--dry-run]");
+		return cli_usage("%s", usage);
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
-		if (c != 'n')
-			return cli_usage("usage: roster import FILE.csv "
-					 "[--dry-run]");
-		dry_run = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'n')
+			opt.dry_run = 1;
+		else if (c == 'F')
+			opt.full = 1;
+		else
+			return cli_usage("%s", usage);
 	}
 	if (optind != argc - 1)
-		return cli_usage("usage: roster import FILE.csv [--dry-run]");
+		return cli_usage("%s", usage);
 	path = argv[optind];
 	fp = fopen(path, "re");
 	if (fp == NULL)
@@ -60,16 +87,27 @@ int cmd_roster(struct cli *cli, int argc, char **argv)
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		goto out;
 	if (out_is_json()) {
-		rows = json_array();
-		json_object_set_new(out_json(), "rejected_rows", rows);
+		o.rows = json_array();
+		o.accounts = json_array();
+		json_object_set_new(out_json(), "rejected_rows", o.rows);
+		json_object_set_new(out_json(), "accounts", o.accounts);
 	}
-	r = roster_import(cli->dir, cli->ih, fp, path, dry_run, print_reject,
-			  rows, &rep, &err);
-	out_str("dry_run", "試算 / dry run", dry_run ? "yes" : NULL);
+	r = roster_import(cli->dir, cli->ih, fp, path, &opt, &rep, &err);
+	out_str("dry_run", "試算 / dry run", opt.dry_run ? "yes" : NULL);
 	out_int("added", "新增 / added", (long long)rep.added);
 	out_int("updated", "更新 / updated", (long long)rep.updated);
 	out_int("unchanged", "未變更 / unchanged", (long long)rep.unchanged);
 	out_int("rejected", "拒絕 / rejected", (long long)rep.rejected);
+	if (opt.full)
+		out_int("left", "離職 (不在檔案中) / left (not in the file)",
+			(long long)rep.left);
+	out_int("accounts_updated", "帳號更新 / accounts updated",
+		(long long)rep.accounts_updated);
+	out_int("accounts_disabled", "帳號停用 / accounts disabled",
+		(long long)rep.accounts_disabled);
+	if (rep.full_skipped)
+		out_text("--full 未套用：有資料列被拒絕，請先修正檔案 / --full "
+			 "was not applied because rows were rejected");
 	if (r < 0)
 		status = out_error(r, err);
 	else if (rep.rejected > 0)

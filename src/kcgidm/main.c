@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dir.h"
+#include "audit.h"
 #include "err.h"
 #include "idhash.h"
 #include "kcg.h"
@@ -34,7 +35,8 @@ static const char usage_text[] =
 	"usage: kcgidm [-c FILE] [--json] [-v] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  roster import FILE.csv [--dry-run]   import the HR roster\n"
+	"  roster import FILE.csv [--dry-run] [--full]\n"
+	"                                       import the HR roster\n"
 	"  verify --name NAME --national-id ID  個人資料驗證\n"
 	"  uid check UID                        檢查重複\n"
 	"  apply --name NAME --national-id ID --uid UID\n"
@@ -94,7 +96,13 @@ int cli_config(struct cli *cli)
 	if (cli->cfg != NULL)
 		return 0;
 	r = config_load(config_path(cli->conf_path), &cli->cfg, &err);
-	return r < 0 ? out_error(r, err) : 0;
+	if (r < 0)
+		return out_error(r, err);
+	/* Without a writable audit log kcgidm still works (a read-only
+	 * admin, say); writes are then recorded in syslog only. */
+	if (audit_open("kcgidm", cli->cfg->audit_file, &err) < 0)
+		log_info("%s", err);
+	return 0;
 }
 
 int cli_dir(struct cli *cli)
@@ -144,6 +152,13 @@ static const struct command {
 	{"forgot-password", cmd_forgot_password},
 	{"forgot-account", cmd_forgot_account},
 	{"auth", cmd_auth},
+	{"review", cmd_review},
+	{"reject", cmd_reject},
+	{"disable", cmd_disable},
+	{"enable", cmd_enable},
+	{"delete", cmd_delete},
+	{"purge-inactive", cmd_purge},
+	{"log", cmd_log},
 };
 
 int main(int argc, char **argv)
@@ -201,6 +216,7 @@ int main(int argc, char **argv)
 	optind = 0; /* glibc: reinitialise for the command's own options */
 	status = commands[i].run(&cli, argc, argv);
 out:
+	audit_close();
 	dir_free(&cli.dir);
 	idhash_free(&cli.ih);
 	config_free(&cli.cfg);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "audit.h"
 #include "config.h"
 #include "dir.h"
 #include "err.h"
@@ -454,9 +455,12 @@ static struct dir_mods *account_mods(const struct kcg_config *cfg,
 	return m;
 }
 
-int account_apply(struct dir *dir, const struct kcg_config *cfg,
-		  const struct idhash *ih, const struct account_apply_req *req,
-		  struct account_receipt **receipt_r, const char **error_r)
+/* apply_account - account_apply() without the audit record. */
+static int apply_account(struct dir *dir, const struct kcg_config *cfg,
+			 const struct idhash *ih,
+			 const struct account_apply_req *req,
+			 struct account_receipt **receipt_r,
+			 const char **error_r)
 {
 	char recovery[MAILADDR_MAX + 1], uid[UIDNAME_MAX + 1], t[16];
 	struct account_hr *hr = NULL;
@@ -566,7 +570,8 @@ static int existing_dn(struct dir *dir, const char *uid,
 	return 0;
 }
 
-int account_approve(struct dir *dir, const char *uid, const char **error_r)
+/* approve - account_approve() without the audit record. */
+static int approve(struct dir *dir, const char *uid, const char **error_r)
 {
 	static const char *const attrs[] = {"kcgAccountStatus", NULL};
 	char norm[UIDNAME_MAX + 1], now[16];
@@ -659,9 +664,10 @@ int account_show(struct dir *dir, const char *uid, struct dir_entry **entry_r,
 	return r;
 }
 
-int account_passwd(struct dir *dir, const struct kcg_config *cfg,
-		   const char *uid, const char *old_pw, const char *new_pw,
-		   const char **error_r)
+/* change_password - account_passwd() without the audit record. */
+static int change_password(struct dir *dir, const struct kcg_config *cfg,
+			   const char *uid, const char *old_pw,
+			   const char *new_pw, const char **error_r)
 {
 	static const char *const attrs[] = {"1.1", NULL};
 	char norm[UIDNAME_MAX + 1];
@@ -685,8 +691,9 @@ out:
 	return r;
 }
 
-int account_reset(struct dir *dir, const char *uid, const char *new_pw,
-		  const char **error_r)
+/* reset_password - account_reset() without the audit record. */
+static int reset_password(struct dir *dir, const char *uid, const char *new_pw,
+			  const char **error_r)
 {
 	static const char *const attrs[] = {"1.1", NULL};
 	char norm[UIDNAME_MAX + 1];
@@ -703,8 +710,9 @@ int account_reset(struct dir *dir, const char *uid, const char *new_pw,
 	return r;
 }
 
-int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
-		   const char **error_r)
+/* unlock - account_unlock() without the audit record. */
+static int unlock(struct dir *dir, const char *uid, int *was_locked_r,
+		  const char **error_r)
 {
 	static const char *const attrs[] = {"pwdAccountLockedTime", NULL};
 	char norm[UIDNAME_MAX + 1];
@@ -771,4 +779,54 @@ void account_receipt_free(struct account_receipt **rp)
 	account_hr_free(&rc->hr);
 	free(rc);
 	*rp = NULL;
+}
+
+int account_apply(struct dir *dir, const struct kcg_config *cfg,
+		  const struct idhash *ih, const struct account_apply_req *req,
+		  struct account_receipt **receipt_r, const char **error_r)
+{
+	int r = apply_account(dir, cfg, ih, req, receipt_r, error_r);
+
+	audit_result("apply", req->uid, r, r < 0 ? *error_r : NULL,
+		     r == 0 && req->want_mail ? "pending, with a mailbox"
+					      : "pending");
+	return r;
+}
+
+int account_approve(struct dir *dir, const char *uid, const char **error_r)
+{
+	int r = approve(dir, uid, error_r);
+
+	audit_result("approve", uid, r, r < 0 ? *error_r : NULL, NULL);
+	return r;
+}
+
+int account_passwd(struct dir *dir, const struct kcg_config *cfg,
+		   const char *uid, const char *old_pw, const char *new_pw,
+		   const char **error_r)
+{
+	int r = change_password(dir, cfg, uid, old_pw, new_pw, error_r);
+
+	audit_result("password-change", uid, r, r < 0 ? *error_r : NULL, NULL);
+	return r;
+}
+
+int account_reset(struct dir *dir, const char *uid, const char *new_pw,
+		  const char **error_r)
+{
+	int r = reset_password(dir, uid, new_pw, error_r);
+
+	audit_result("password-reset", uid, r, r < 0 ? *error_r : NULL,
+		     "by an admin");
+	return r;
+}
+
+int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
+		   const char **error_r)
+{
+	int r = unlock(dir, uid, was_locked_r, error_r);
+
+	audit_result("unlock", uid, r, r < 0 ? *error_r : NULL,
+		     r == 0 && *was_locked_r ? "was locked" : "was not locked");
+	return r;
 }

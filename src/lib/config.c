@@ -76,14 +76,19 @@ static const struct setting_def settings[] = {
 	I("ikpd.token_hours", SET_INT, "48", ikpd_token_hours, 1, 24 * 30),
 	I("account.reset_token_minutes", SET_INT, "60", reset_token_minutes, 5,
 	  24 * 60),
+	S("audit.file", SET_STR, KCG_LOCALSTATEDIR "/log/kcgidm/audit.log",
+	  audit_file),
+	S("review.mode", SET_STR, "manual", review_mode),
+	I("review.delay_seconds", SET_INT, "3600", review_delay_seconds, 0,
+	  30 * 86400),
+	I("review.pending_max_days", SET_INT, "30", pending_max_days, 1, 3650),
 	S("web.listen_address", SET_STR, "127.0.0.1", web_listen_address),
 	I("web.listen_port", SET_INT, "8080", web_listen_port, 1, 65535),
 	I("web.session_seconds", SET_INT, "900", web_session_seconds, 60,
 	  86400),
 	I("web.cookie_secure", SET_INT, "1", web_cookie_secure, 0, 1),
 	I("web.rate_limit", SET_INT, "10", web_rate_limit, 1, 10000),
-	I("web.max_sessions", SET_INT, "10000", web_max_sessions, 10,
-	  1000000),
+	I("web.max_sessions", SET_INT, "10000", web_max_sessions, 10, 1000000),
 	S("web.contact_file", SET_STR, KCG_PKGDATADIR "/contact.txt",
 	  web_contact_file),
 	S("web.static_dir", SET_STR, KCG_PKGDATADIR "/static", web_static_dir),
@@ -312,6 +317,13 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 		*error_r = err_fmt("%s: 須為 smtp:// 或 smtps:// / must be "
 				   "smtp://host:port or smtps://host:port",
 				   line_of(cfg, lc, "smtp.uri"));
+		return KCG_EINVAL;
+	}
+	if (strcmp(cfg->review_mode, "manual") != 0 &&
+	    strcmp(cfg->review_mode, "auto") != 0) {
+		*error_r = err_fmt("%s: 須為 manual 或 auto / must be manual "
+				   "or auto",
+				   line_of(cfg, lc, "review.mode"));
 		return KCG_EINVAL;
 	}
 	if (strcmp(cfg->smtp_tls, "none") != 0 &&

@@ -57,15 +57,20 @@ struct kcg_config {
 	int ikpd_token_hours; /* activation link lifetime (48) */
 	int reset_token_minutes;     /* reset link lifetime (60) */
 	int forgot_interval_seconds; /* rate limit per account for forgot-* */
+	/* audit and lifecycle */
+	char *audit_file;	  /* one JSON line per write; append-only */
+	char *review_mode;	  /* manual | auto */
+	int review_delay_seconds; /* auto: approve applications this old */
+	int pending_max_days;	  /* purge: applications never reviewed */
 	/* kcgidmd, the web front */
-	char *web_listen_address;  /* 127.0.0.1: behind a TLS reverse proxy */
+	char *web_listen_address; /* 127.0.0.1: behind a TLS reverse proxy */
 	int web_listen_port;
-	int web_session_seconds;   /* idle lifetime of a session */
-	int web_cookie_secure;	   /* 1: cookies carry Secure (behind TLS) */
-	int web_rate_limit;	   /* attempts per minute per IP and identity */
+	int web_session_seconds; /* idle lifetime of a session */
+	int web_cookie_secure;	 /* 1: cookies carry Secure (behind TLS) */
+	int web_rate_limit;	 /* attempts per minute per IP and identity */
 	int web_max_sessions;
-	char *web_contact_file;	   /* 聯絡人資訊 page text */
-	char *web_static_dir;	   /* CSS and scripts */
+	char *web_contact_file; /* 聯絡人資訊 page text */
+	char *web_static_dir;	/* CSS and scripts */
 	/* where this came from, for messages */
 	char *path;
 };

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "audit.h"
 #include "config.h"
 #include "dir.h"
 #include "err.h"
@@ -124,9 +125,11 @@ out:
 	return r;
 }
 
-int ikpd_register(struct dir *dir, const struct kcg_config *cfg,
-		  const struct idhash *ih, const struct ikpd_register_req *req,
-		  struct ikpd_registration **reg_r, const char **error_r)
+/* do_register - the work of ikpd_register(), without the audit record. */
+static int do_register(struct dir *dir, const struct kcg_config *cfg,
+		       const struct idhash *ih,
+		       const struct ikpd_register_req *req,
+		       struct ikpd_registration **reg_r, const char **error_r)
 {
 	static const char *const attrs[] = {
 		"cn",
@@ -281,9 +284,10 @@ static int find_token(struct dir *dir, const char *hash, struct dir_entry **e_r,
 	return r;
 }
 
-int ikpd_activate(struct dir *dir, const struct kcg_config *cfg,
-		  const char *token, const char *password, char **uid_r,
-		  const char **error_r)
+/* do_activate - the work of ikpd_activate(), without the audit record. */
+static int do_activate(struct dir *dir, const struct kcg_config *cfg,
+		       const char *token, const char *password, char **uid_r,
+		       const char **error_r)
 {
 	char hash[TOKEN_HASH_LEN + 1], now[16];
 	struct dir_entry *e = NULL;
@@ -369,4 +373,26 @@ void ikpd_registration_free(struct ikpd_registration **regp)
 	free(reg->mail);
 	free(reg);
 	*regp = NULL;
+}
+
+int ikpd_register(struct dir *dir, const struct kcg_config *cfg,
+		  const struct idhash *ih, const struct ikpd_register_req *req,
+		  struct ikpd_registration **reg_r, const char **error_r)
+{
+	int r = do_register(dir, cfg, ih, req, reg_r, error_r);
+
+	audit_result("ikpd-register", req->mail, r, r < 0 ? *error_r : NULL,
+		     "activation mail queued");
+	return r;
+}
+
+int ikpd_activate(struct dir *dir, const struct kcg_config *cfg,
+		  const char *token, const char *password, char **uid_r,
+		  const char **error_r)
+{
+	int r = do_activate(dir, cfg, token, password, uid_r, error_r);
+
+	audit_result("ikpd-activate", r == 0 ? *uid_r : "-", r,
+		     r < 0 ? *error_r : NULL, NULL);
+	return r;
 }

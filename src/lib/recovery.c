@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "audit.h"
 #include "config.h"
 #include "dir.h"
 #include "err.h"
@@ -70,8 +71,10 @@ static void stamp_mods(struct dir_mods *mods, const struct dir_entry *e)
 	dir_mods_add(mods, DIR_MOD_ADD, "kcgRecoveryMailTime", now);
 }
 
-int recovery_forgot_password(struct dir *dir, const struct kcg_config *cfg,
-			     const char *uid, const char **error_r)
+/* forgot_password - the work of recovery_forgot_password(), without the audit
+ * record. */
+static int forgot_password(struct dir *dir, const struct kcg_config *cfg,
+			   const char *uid, const char **error_r)
 {
 	char norm[UIDNAME_MAX + 1], token[TOKEN_LEN + 1],
 		hash[TOKEN_HASH_LEN + 1], expiry_gt[16], when[64];
@@ -159,9 +162,10 @@ static struct dir_mods *token_mods(enum dir_mod_op op, const char *hash,
 	return mods;
 }
 
-int recovery_reset(struct dir *dir, const struct kcg_config *cfg,
-		   const char *token, const char *new_pw, char **uid_r,
-		   const char **error_r)
+/* reset_with_token - the work of recovery_reset(), without the audit record. */
+static int reset_with_token(struct dir *dir, const struct kcg_config *cfg,
+			    const char *token, const char *new_pw, char **uid_r,
+			    const char **error_r)
 {
 	static const char *const attrs[] = {"uid", "kcgResetTokenExpiry", NULL};
 	char hash[TOKEN_HASH_LEN + 1];
@@ -230,9 +234,11 @@ out:
 	return r;
 }
 
-int recovery_forgot_account(struct dir *dir, const struct kcg_config *cfg,
-			    const struct idhash *ih, const char *name,
-			    const char *national_id, const char **error_r)
+/* forgot_account - the work of recovery_forgot_account(), without the audit
+ * record. */
+static int forgot_account(struct dir *dir, const struct kcg_config *cfg,
+			  const struct idhash *ih, const char *name,
+			  const char *national_id, const char **error_r)
 {
 	struct dir_entry *e = NULL;
 	struct dir_mods *mods = NULL;
@@ -283,5 +289,35 @@ out:
 	dir_entry_free(&e);
 	free(dn);
 	free(uid);
+	return r;
+}
+
+int recovery_forgot_password(struct dir *dir, const struct kcg_config *cfg,
+			     const char *uid, const char **error_r)
+{
+	int r = forgot_password(dir, cfg, uid, error_r);
+
+	audit_result("forgot-password", uid, r, r < 0 ? *error_r : NULL, NULL);
+	return r;
+}
+
+int recovery_reset(struct dir *dir, const struct kcg_config *cfg,
+		   const char *token, const char *new_pw, char **uid_r,
+		   const char **error_r)
+{
+	int r = reset_with_token(dir, cfg, token, new_pw, uid_r, error_r);
+
+	audit_result("password-reset", r == 0 ? *uid_r : "-", r,
+		     r < 0 ? *error_r : NULL, "with a reset link");
+	return r;
+}
+
+int recovery_forgot_account(struct dir *dir, const struct kcg_config *cfg,
+			    const struct idhash *ih, const char *name,
+			    const char *national_id, const char **error_r)
+{
+	int r = forgot_account(dir, cfg, ih, name, national_id, error_r);
+
+	audit_result("forgot-account", "-", r, r < 0 ? *error_r : NULL, NULL);
 	return r;
 }

@@ -8,6 +8,8 @@
 #include "dir.h"
 #include "err.h"
 #include "idhash.h"
+#include "audit.h"
+#include "lifecycle.h"
 #include "kcg.h"
 #include "natid.h"
 #include "rocdate.h"
@@ -128,6 +130,22 @@ static int seen_add(struct seen *s, const char *hash)
 			return 1;
 	memcpy(s->slots[i], hash, IDHASH_HEX_LEN + 1);
 	s->n++;
+	return 0;
+}
+
+/* seen_has - HASH was added to S. */
+static int seen_has(const struct seen *s, const char *hash)
+{
+	size_t i, h = 0;
+
+	if (s->cap == 0)
+		return 0;
+	for (i = 0; i < 12; i++)
+		h = h * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0'
+						     : hash[i] - 'a' + 10);
+	for (i = h % s->cap; s->slots[i][0] != '\0'; i = (i + 1) % s->cap)
+		if (strcmp(s->slots[i], hash) == 0)
+			return 1;
 	return 0;
 }
 
@@ -318,18 +336,118 @@ static int parse_header(char **fields, size_t n, int *map, const char **error_r)
 	return 0;
 }
 
+/* The account attributes that follow the roster: {account, roster}. */
+static const struct {
+	const char *attr;
+	enum rattr from;
+} follow[] = {
+	{"cn", RA_CN},
+	{"sn", RA_CN},
+	{"kcgAgency", RA_AGENCY},
+	{"kcgUnit", RA_UNIT},
+	{"title", RA_TITLE},
+	{"kcgCategory", RA_CATEGORY},
+	{"kcgAccountType", RA_TYPE},
+};
+
+/* sync_account - bring the account of the person HASH in line with
+ * VALUES (the roster's, RA_* order); disable it when they have left. */
+static int sync_account(struct dir *dir, const char *hash, char *const *values,
+			const struct roster_options *opt,
+			struct roster_report *rep, const char **error_r)
+{
+	static const char *const attrs[] = {
+		"uid",
+		"cn",
+		"sn",
+		"kcgAgency",
+		"kcgUnit",
+		"title",
+		"kcgCategory",
+		"kcgAccountType",
+		"kcgAccountStatus",
+		NULL,
+	};
+	struct dir_result *res = NULL;
+	struct dir_mods *mods = NULL;
+	const struct dir_entry *e;
+	char *base = xasprintf("ou=people,%s", dir_suffix(dir));
+	char *filter = xasprintf("(&(objectClass=kcgAccount)"
+				 "(kcgNationalIdHash=%s))",
+				 hash); /* hex: nothing to escape */
+	const char *uid, *old, *status;
+	size_t i;
+	int r, changed = 0;
+
+	r = dir_search(dir, base, DIR_SCOPE_ONE, filter, attrs, &res, error_r);
+	if (r < 0 || dir_result_count(res) == 0)
+		goto out;
+	e = dir_result_entry(res, 0);
+	uid = dir_entry_value(e, "uid");
+	mods = dir_mods_new();
+	for (i = 0; i < KCG_N_ELEMENTS(follow); i++) {
+		old = dir_entry_value(e, follow[i].attr);
+		if (old == NULL && values[follow[i].from] == NULL)
+			continue;
+		if (old != NULL && values[follow[i].from] != NULL &&
+		    strcmp(old, values[follow[i].from]) == 0)
+			continue;
+		dir_mods_add(mods, DIR_MOD_REPLACE, follow[i].attr,
+			     values[follow[i].from]);
+	}
+	if (!dir_mods_empty(mods)) {
+		r = opt->dry_run
+			    ? 0
+			    : dir_modify(dir, dir_entry_dn(e), mods, error_r);
+		if (r < 0)
+			goto out;
+		if (!opt->dry_run)
+			audit_record("account-update", uid, 0,
+				     "from the HR roster");
+		rep->accounts_updated++;
+		if (opt->account != NULL)
+			opt->account(opt->ctx, uid, "updated");
+	}
+	/* A pending application is left to the review, which rejects it and
+	 * tells the applicant. */
+	status = dir_entry_value(e, "kcgAccountStatus");
+	if (values[RA_STATUS] != NULL &&
+	    strcmp(values[RA_STATUS], "left") == 0 && status != NULL &&
+	    strcmp(status, "active") == 0) {
+		if (!opt->dry_run)
+			r = lifecycle_disable(
+				dir, uid, "人事資料：離職 / HR roster: left",
+				&changed, error_r);
+		if (r < 0)
+			goto out;
+		rep->accounts_disabled++;
+		if (opt->account != NULL)
+			opt->account(opt->ctx, uid, "disabled");
+	}
+out:
+	dir_mods_free(&mods);
+	dir_result_free(&res);
+	free(filter);
+	free(base);
+	return r;
+}
+
 /* apply_row - add or update one record; sets *outcome_r. */
-static int apply_row(struct dir *dir, const struct row *row, int dry_run,
+static int apply_row(struct dir *dir, const struct row *row,
+		     const struct roster_options *opt,
 		     unsigned long **outcome_r, struct roster_report *rep,
 		     const char **error_r)
 {
+	static const char *attrs[RA_COUNT + 2];
 	struct dir_entry *e = NULL;
 	struct dir_mods *mods = dir_mods_new();
 	char *dn = roster_dn(dir, row->hash);
 	const char *old;
-	int r, i;
+	int r, i, dry_run = opt->dry_run;
 
-	r = dir_read(dir, dn, (const char *const *)rattr_names, &e, error_r);
+	memcpy(attrs, rattr_names, sizeof(rattr_names));
+	attrs[RA_COUNT] = "kcgAccountUid";
+	r = dir_read(dir, dn, attrs, &e, error_r);
 	if (r == KCG_ENOTFOUND) {
 		dir_mods_add(mods, DIR_MOD_ADD, "objectClass",
 			     "kcgRosterRecord");
@@ -339,6 +457,9 @@ static int apply_row(struct dir *dir, const struct row *row, int dry_run,
 				dir_mods_add(mods, DIR_MOD_ADD, rattr_names[i],
 					     row->values[i]);
 		r = dry_run ? 0 : dir_add(dir, dn, mods, error_r);
+		if (r == 0 && !dry_run)
+			audit_record("roster-add", row->values[RA_MASKED], 0,
+				     NULL);
 		*outcome_r = &rep->added;
 		goto out;
 	}
@@ -359,10 +480,18 @@ static int apply_row(struct dir *dir, const struct row *row, int dry_run,
 	if (dir_mods_empty(mods)) {
 		*outcome_r = &rep->unchanged;
 		r = 0;
-		goto out;
+	} else {
+		r = dry_run ? 0 : dir_modify(dir, dn, mods, error_r);
+		if (r == 0 && !dry_run)
+			audit_record("roster-update", row->values[RA_MASKED], 0,
+				     NULL);
+		*outcome_r = &rep->updated;
 	}
-	r = dry_run ? 0 : dir_modify(dir, dn, mods, error_r);
-	*outcome_r = &rep->updated;
+	/* A person with an account: let HR changes reach it (also on a
+	 * rerun after an import that was cut off between the two). */
+	if (r == 0 && dir_entry_value(e, "kcgAccountUid") != NULL)
+		r = sync_account(dir, row->hash, row->values, opt, rep,
+				 error_r);
 out:
 	dir_entry_free(&e);
 	dir_mods_free(&mods);
@@ -370,13 +499,67 @@ out:
 	return r;
 }
 
+/* mark_missing - a full import: active people not in SEEN have left. */
+static int mark_missing(struct dir *dir, const struct seen *seen,
+			const struct roster_options *opt,
+			struct roster_report *rep, const char **error_r)
+{
+	static const char *attrs[RA_COUNT + 3];
+	struct dir_result *res = NULL;
+	struct dir_mods *mods = NULL;
+	const struct dir_entry *e;
+	char *base = xasprintf("ou=roster,%s", dir_suffix(dir));
+	char *values[RA_COUNT];
+	const char *hash;
+	size_t i;
+	int r, k;
+
+	memcpy(attrs, rattr_names, sizeof(rattr_names));
+	attrs[RA_COUNT] = "kcgNationalIdHash";
+	attrs[RA_COUNT + 1] = "kcgAccountUid";
+	r = dir_search(dir, base, DIR_SCOPE_ONE,
+		       "(&(objectClass=kcgRosterRecord)"
+		       "(kcgEmploymentStatus=active))",
+		       attrs, &res, error_r);
+	for (i = 0; r == 0 && i < dir_result_count(res); i++) {
+		e = dir_result_entry(res, i);
+		hash = dir_entry_value(e, "kcgNationalIdHash");
+		if (hash == NULL || strlen(hash) != IDHASH_HEX_LEN ||
+		    seen_has(seen, hash))
+			continue;
+		dir_mods_free(&mods);
+		mods = dir_mods_new();
+		dir_mods_add(mods, DIR_MOD_REPLACE, "kcgEmploymentStatus",
+			     "left");
+		r = opt->dry_run
+			    ? 0
+			    : dir_modify(dir, dir_entry_dn(e), mods, error_r);
+		if (r < 0)
+			break;
+		if (!opt->dry_run)
+			audit_record("roster-left",
+				     dir_entry_value(e, "kcgNationalIdMasked"),
+				     0, "missing from a full import");
+		rep->left++;
+		if (dir_entry_value(e, "kcgAccountUid") == NULL)
+			continue;
+		for (k = 0; k < RA_COUNT; k++)
+			values[k] = (char *)dir_entry_value(e, rattr_names[k]);
+		values[RA_STATUS] = "left";
+		r = sync_account(dir, hash, values, opt, rep, error_r);
+	}
+	dir_mods_free(&mods);
+	dir_result_free(&res);
+	free(base);
+	return r;
+}
+
 int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
-		  const char *name, int dry_run, roster_reject_fn *reject,
-		  void *ctx, struct roster_report *report_r,
-		  const char **error_r)
+		  const char *name, const struct roster_options *opt,
+		  struct roster_report *report_r, const char **error_r)
 {
 	struct csv *csv = csv_open(fp, name);
-	struct roster_report rep = {0, 0, 0, 0};
+	struct roster_report rep;
 	struct seen seen = {NULL, 0, 0};
 	struct row row;
 	char **fields = NULL;
@@ -386,6 +569,7 @@ int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
 	const char *field = NULL, *err = NULL;
 
 	memset(&row, 0, sizeof(row));
+	memset(&rep, 0, sizeof(rep));
 	for (;;) {
 		r = csv_next(csv, &fields, &n, &line, &err);
 		if (r == 0)
@@ -402,15 +586,15 @@ int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
 			continue;
 		}
 		if (r < 0) {
-			reject(ctx, line, "row", err);
+			opt->reject(opt->ctx, line, "row", err);
 			rep.rejected++;
 			continue;
 		}
 		if (n != COL_COUNT) {
-			reject(ctx, line, "row",
-			       err_fmt("有 %zu 欄，應為 %d 欄 / has %zu "
-				       "fields, expected %d",
-				       n, COL_COUNT, n, COL_COUNT));
+			opt->reject(opt->ctx, line, "row",
+				    err_fmt("有 %zu 欄，應為 %d 欄 / has %zu "
+					    "fields, expected %d",
+					    n, COL_COUNT, n, COL_COUNT));
 			rep.rejected++;
 			continue;
 		}
@@ -422,19 +606,19 @@ int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
 			r = KCG_EINVAL;
 		}
 		if (r < 0) {
-			reject(ctx, line, field, err);
+			opt->reject(opt->ctx, line, field, err);
 			rep.rejected++;
 			row_free(&row);
 			continue;
 		}
-		r = apply_row(dir, &row, dry_run, &outcome, &rep, &err);
+		r = apply_row(dir, &row, opt, &outcome, &rep, &err);
 		row_free(&row);
 		if (r == KCG_EDIR || r == KCG_EINTERNAL) {
 			*error_r = err_fmt("%s:%lu: %s", name, line, err);
 			goto out;
 		}
 		if (r < 0) {
-			reject(ctx, line, "row", err);
+			opt->reject(opt->ctx, line, "row", err);
 			rep.rejected++;
 			continue;
 		}
@@ -446,6 +630,10 @@ int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
 		goto out;
 	}
 	r = 0;
+	if (opt->full && rep.rejected > 0)
+		rep.full_skipped = 1;
+	else if (opt->full)
+		r = mark_missing(dir, &seen, opt, &rep, error_r);
 out:
 	*report_r = rep;
 	row_free(&row);

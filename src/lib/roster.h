@@ -26,6 +26,10 @@ struct roster_report {
 	unsigned long updated;
 	unsigned long unchanged;
 	unsigned long rejected;
+	unsigned long left;		/* --full: no longer in the file */
+	unsigned long accounts_updated; /* name, agency, ... copied over */
+	unsigned long accounts_disabled;
+	int full_skipped; /* --full not applied: rows were rejected */
 };
 
 /*
@@ -37,22 +41,39 @@ typedef void roster_reject_fn(void *ctx, unsigned long line, const char *field,
 			      const char *reason);
 
 /*
+ * roster_account_fn - called for each account that an HR change touched:
+ * CHANGE is "updated" (name, agency, unit, title, category or type copied
+ * from the roster) or "disabled" (the person left).
+ */
+typedef void roster_account_fn(void *ctx, const char *uid, const char *change);
+
+struct roster_options {
+	int dry_run; /* count and report, write nothing */
+	int full;    /* the file is the whole roster: people missing from it
+			have left (applied only when no row was rejected) */
+	roster_reject_fn *reject;
+	roster_account_fn *account; /* may be NULL */
+	void *ctx;
+};
+
+/*
  * roster_import - read the CSV in FP (NAME for messages) and bring
  * ou=roster in line with it: add new people, update changed ones, leave
- * the rest. With DRY_RUN nothing is written but the counts are the same.
- * A bad row is reported through REJECT and never stops the good ones; it
- * never leaves a partial entry, because each row is one add or one modify.
- * The same national ID twice is an error on the later rows. Returns 0
- * when the whole file was processed (even if rows were rejected; see
- * report_r), KCG_EINVAL when the header is unusable, KCG_EDIR when the
- * directory became unavailable (the import can simply be rerun).
- * *report_r is filled in every case, so a cut-off import can say how far
- * it got.
+ * the rest. HR changes flow to the person's account: name, agency, unit,
+ * title, category and type are copied over, and an account whose person
+ * has left (離職, or missing from a --full import) is disabled, not
+ * deleted. A bad row is reported through REJECT and never stops the good
+ * ones; it never leaves a partial entry, because each row is one add or
+ * one modify. The same national ID twice is an error on the later rows.
+ * Returns 0 when the whole file was processed (even if rows were
+ * rejected; see report_r), KCG_EINVAL when the header is unusable,
+ * KCG_EDIR when the directory became unavailable (the import can simply
+ * be rerun: it ends with the same directory). *report_r is filled in
+ * every case, so a cut-off import can say how far it got.
  */
 int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
-		  const char *name, int dry_run, roster_reject_fn *reject,
-		  void *ctx, struct roster_report *report_r,
-		  const char **error_r);
+		  const char *name, const struct roster_options *opt,
+		  struct roster_report *report_r, const char **error_r);
 
 /*
  * roster_account_type_label / roster_status_label - zh-TW labels for the

@@ -149,6 +149,22 @@ void harness_ldapmodify_admin(const char *ldif)
 	harness_run_free(&r);
 }
 
+void harness_slapmodify(const char *ldif)
+{
+	char confdir[300];
+	char *argv[] = {"/usr/sbin/slapmodify", "-F", confdir, "-b",
+			"dc=kcg,dc=gov,dc=tw",	NULL};
+	struct run r;
+
+	snprintf(confdir, sizeof(confdir), "%s/slapd.d", sandbox);
+	harness_sandbox_stop();
+	harness_run(&r, ldif, argv);
+	if (r.status != 0)
+		fail_msg("slapmodify: %s%s", r.out, r.err);
+	harness_run_free(&r);
+	harness_sandbox_restart();
+}
+
 int harness_sandbox_start(const char **dir_r)
 {
 	FILE *fp;

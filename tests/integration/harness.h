@@ -83,6 +83,10 @@ void harness_sandbox_smtp(int port);
  * rights, no policy): for setting up states such as expired tokens. */
 void harness_ldapmodify_admin(const char *ldif);
 
+/* harness_slapmodify - apply LDIF offline (slapd stopped meanwhile): for
+ * states slapd refuses online, such as an old pwdLastSuccess. */
+void harness_slapmodify(const char *ldif);
+
 /* harness_conf - the sandbox's kcgidm.conf (static). */
 const char *harness_conf(void);
 
