@@ -38,3 +38,16 @@ void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 		fprintf(stderr, "%s: %s: %s: %s\n", log_ident, name[level],
 			func, buf);
 }
+
+void log_event(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", buf);
+	if (log_min <= LOG_LVL_INFO && !log_syslog)
+		fprintf(stderr, "%s: event: %s\n", log_ident, buf);
+}

@@ -24,6 +24,13 @@ void log_init(const char *ident, int use_syslog, enum log_level min_level);
 void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * log_event - an administrative action, for the record: always to syslog
+ * (LOG_AUTHPRIV | LOG_NOTICE), whatever log_init() chose. No secrets.
+ * Writes to the directory are recorded by audit.h instead.
+ */
+void log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define log_debug(...)	 log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__)
 #define log_info(...)	 log_msg(LOG_LVL_INFO, __func__, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, __func__, __VA_ARGS__)

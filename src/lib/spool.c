@@ -26,6 +26,7 @@
 #include "kcg.h"
 #include "log.h"
 #include "smtp.h"
+#include "audit.h"
 #include "spool.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -813,6 +814,8 @@ static int drain_one(struct spool *spool, const struct kcg_config *cfg,
 		if (r == 0) {
 			res->sent++;
 			log_info("%s: sent to %s", id, env.rcpt);
+			audit_record("mail-sent", env.rcpt, 0, "message %s",
+				     id);
 		}
 		goto out;
 	}
@@ -822,8 +825,11 @@ static int drain_one(struct spool *spool, const struct kcg_config *cfg,
 	if (sr == KCG_EINVAL || code / 100 == 5) {
 		log_error("%s: to %s: %s (given up)", id, env.rcpt, err);
 		r = move_dead(spool, id, &st, err, error_r);
-		if (r == 0)
+		if (r == 0) {
 			res->dead++;
+			audit_record("mail-dead", env.rcpt, KCG_EMAIL,
+				     "message %s: %s", id, err);
+		}
 		goto out;
 	}
 	if (now - env.queued >= cfg->spool_max_age) {
@@ -833,9 +839,12 @@ static int drain_one(struct spool *spool, const struct kcg_config *cfg,
 			st.attempts, st.attempts, now - env.queued, err);
 		log_error("%s: to %s: %s", id, env.rcpt, gave_up);
 		r = move_dead(spool, id, &st, gave_up, error_r);
-		free(gave_up);
-		if (r == 0)
+		if (r == 0) {
 			res->dead++;
+			audit_record("mail-dead", env.rcpt, KCG_EMAIL,
+				     "message %s: %s", id, gave_up);
+		}
+		free(gave_up);
 		goto out;
 	}
 	st.next_try = now + backoff(cfg, st.attempts);

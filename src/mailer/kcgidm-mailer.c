@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "kcg.h"
 #include "log.h"
@@ -257,6 +258,8 @@ int main(int argc, char **argv)
 		status = -r;
 		goto out;
 	}
+	if (audit_open("kcgidm-mailer", cfg->audit_file, &err) < 0)
+		log_warning("%s", err);
 	r = spool_open(cfg->spool_dir, &spool, &err);
 	if (r < 0) {
 		fprintf(stderr, "kcgidm-mailer: %s\n", err);

@@ -425,6 +425,7 @@ static void test_audit_log(void **state)
 		"\"action\":\"enable\"",      "\"action\":\"delete\"",
 		"\"action\":\"roster-add\"",  "\"action\":\"roster-update\"",
 		"\"action\":\"roster-left\"", "\"action\":\"account-update\"",
+		"\"action\":\"mail-sent\"",
 	};
 	char path[512], *log;
 	struct run r;
