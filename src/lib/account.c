@@ -541,28 +541,37 @@ static int uid_dn(struct dir *dir, const char *uid,
 	return r;
 }
 
-/* existing_dn - uid_dn() for an account that must exist; with E_R, the
- * entry with ATTRS too (caller frees). */
-static int existing_dn(struct dir *dir, const char *uid,
-		       char norm_r[UIDNAME_MAX + 1], char **dn_r,
-		       struct dir_entry **e_r, const char *const *attrs,
-		       const char **error_r)
+int account_read(struct dir *dir, const char *uid, const char *const *attrs,
+		 char norm_r[UIDNAME_MAX + 1], struct dir_entry **entry_r,
+		 const char **error_r)
 {
-	struct dir_entry *e = NULL;
 	char *dn = NULL;
 	int r;
 
 	r = uid_dn(dir, uid, norm_r, &dn, error_r);
 	if (r < 0)
 		return r;
-	r = dir_read(dir, dn, attrs, &e, error_r);
+	r = dir_read(dir, dn, attrs, entry_r, error_r);
 	if (r == KCG_ENOTFOUND)
 		*error_r = no_account(norm_r);
-	if (r < 0) {
-		free(dn);
+	free(dn);
+	return r;
+}
+
+/* existing_dn - account_read() that also gives the DN (caller frees);
+ * without E_R the entry is dropped. */
+static int existing_dn(struct dir *dir, const char *uid,
+		       char norm_r[UIDNAME_MAX + 1], char **dn_r,
+		       struct dir_entry **e_r, const char *const *attrs,
+		       const char **error_r)
+{
+	struct dir_entry *e = NULL;
+	int r;
+
+	r = account_read(dir, uid, attrs, norm_r, &e, error_r);
+	if (r < 0)
 		return r;
-	}
-	*dn_r = dn;
+	*dn_r = xstrdup(dir_entry_dn(e));
 	if (e_r != NULL)
 		*e_r = e;
 	else

@@ -159,6 +159,16 @@ int account_reset(struct dir *dir, const char *uid, const char *new_pw,
 int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
 		   const char **error_r);
 
+/*
+ * account_read - the account UID (normalized into norm_r) with ATTRS
+ * (NULL: all user attributes). Returns 0 with the entry in *entry_r
+ * (caller frees with dir_entry_free); KCG_EINVAL for a malformed uid;
+ * KCG_ENOTFOUND ("no account UID"); KCG_EDIR.
+ */
+int account_read(struct dir *dir, const char *uid, const char *const *attrs,
+		 char norm_r[UIDNAME_MAX + 1], struct dir_entry **entry_r,
+		 const char **error_r);
+
 /* account_dn - uid=UID,ou=people,<suffix> in new memory (caller frees). */
 char *account_dn(const struct dir *dir, const char *uid);
 

@@ -31,24 +31,12 @@ static const char *const acct_attrs[] = {
 	NULL,
 };
 
-/* read_account - normalize UID and read its entry. */
+/* read_account - account_read() with the attributes lifecycle needs. */
 static int read_account(struct dir *dir, const char *uid,
 			char norm_r[UIDNAME_MAX + 1], struct dir_entry **e_r,
 			const char **error_r)
 {
-	char *dn = NULL;
-	int r;
-
-	r = uidname_normalize(uid, norm_r, error_r);
-	if (r < 0)
-		return r;
-	dn = account_dn(dir, norm_r);
-	r = dir_read(dir, dn, acct_attrs, e_r, error_r);
-	if (r == KCG_ENOTFOUND)
-		*error_r =
-			err_fmt("沒有帳號 %s / no account %s", norm_r, norm_r);
-	free(dn);
-	return r;
+	return account_read(dir, uid, acct_attrs, norm_r, e_r, error_r);
 }
 
 /* status_is - E's kcgAccountStatus is STATUS. */
