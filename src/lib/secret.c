@@ -91,25 +91,35 @@ out:
 static int read_line(FILE *fp, char **line_r, const char **error_r)
 {
 	char *buf = xmalloc(SECRET_MAX + 2);
-	size_t len;
+	size_t len = 0;
+	int c;
 
-	if (fgets(buf, SECRET_MAX + 2, fp) == NULL) {
-		explicit_bzero(buf, SECRET_MAX + 2);
-		free(buf);
+	/* byte by byte: fgets would hide a NUL, which slapd's check module
+	 * cannot see past either (the rest would be stored unchecked) */
+	while (len <= SECRET_MAX && (c = getc(fp)) != EOF && c != '\n')
+		buf[len++] = (char)c;
+	if (len == 0 && c == EOF) {
 		*error_r = "沒有輸入密碼 / no password was given";
-		return KCG_EINVAL;
+		goto fail;
 	}
-	len = strlen(buf);
 	if (len > SECRET_MAX) {
-		explicit_bzero(buf, SECRET_MAX + 2);
-		free(buf);
 		*error_r = "密碼太長 / password is too long";
-		return KCG_EINVAL;
+		goto fail;
 	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		*error_r = "密碼含有 NUL 字元 / the password contains a NUL "
+			   "byte";
+		goto fail;
+	}
+	while (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
 	*line_r = buf;
 	return 0;
+fail:
+	explicit_bzero(buf, SECRET_MAX + 2);
+	free(buf);
+	return KCG_EINVAL;
 }
 
 /* prompt_tty - ask on the terminal with echo off. */
