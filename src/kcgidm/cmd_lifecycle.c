@@ -17,12 +17,21 @@
 #include "out.h"
 #include "uidname.h"
 
+/* Where print_finding reports, and how many findings were errors. */
+struct findings {
+	json_t *list;
+	unsigned long errors;
+};
+
 /* print_finding - one decision of review or purge. */
 static void print_finding(void *ctx, const char *uid, const char *decision,
 			  const char *reason)
 {
-	json_t *list = ctx;
+	struct findings *f = ctx;
+	json_t *list = f->list;
 
+	if (strcmp(decision, "error") == 0)
+		f->errors++;
 	if (list != NULL)
 		json_array_append_new(list,
 				      json_pack("{s:s,s:s,s:s}", "uid", uid,
@@ -57,6 +66,19 @@ static int uid_reason(int argc, char **argv, const char *usage,
 	if (optind != argc - 1)
 		return cli_usage("%s", usage);
 	*uid_r = argv[optind];
+	return 0;
+}
+
+/* findings_status - the exit status after R and the findings F. */
+static int findings_status(int r, const char *err, const struct findings *f)
+{
+	if (r < 0)
+		return out_error(r, err);
+	if (f->errors > 0)
+		return out_error(KCG_EINTERNAL,
+				 err_fmt("%lu 個帳號處理失敗 / %lu accounts "
+					 "failed (see above)",
+					 f->errors, f->errors));
 	return 0;
 }
 
@@ -136,7 +158,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *err = NULL;
-	json_t *list = NULL;
+	struct findings f = {NULL, 0};
 	int c, dry_run = 0, r, status;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -149,13 +171,13 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 	if ((status = cli_dir(cli)) != 0)
 		return status;
 	if (out_is_json()) {
-		list = json_array();
-		json_object_set_new(out_json(), "applications", list);
+		f.list = json_array();
+		json_object_set_new(out_json(), "applications", f.list);
 	}
 	out_str("mode", "審核模式 / review mode", cli->cfg->review_mode);
-	r = lifecycle_review(cli->dir, cli->cfg, dry_run, print_finding, list,
+	r = lifecycle_review(cli->dir, cli->cfg, dry_run, print_finding, &f,
 			     &err);
-	return r < 0 ? out_error(r, err) : 0;
+	return findings_status(r, err, &f);
 }
 
 int cmd_purge(struct cli *cli, int argc, char **argv)
@@ -171,7 +193,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 				    "[--dry-run|--disable|--delete]";
 	enum lifecycle_purge_mode mode = PURGE_DRY_RUN;
 	const char *err = NULL;
-	json_t *list = NULL;
+	struct findings f = {NULL, 0};
 	char *end = NULL;
 	long days = 365;
 	int c, r, status, modes = 0;
@@ -206,16 +228,16 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	if ((status = cli_dir(cli)) != 0)
 		return status;
 	if (out_is_json()) {
-		list = json_array();
-		json_object_set_new(out_json(), "findings", list);
+		f.list = json_array();
+		json_object_set_new(out_json(), "findings", f.list);
 	}
 	out_str("mode", "模式 / mode",
 		mode == PURGE_DRY_RUN	? "dry-run (試算，未變更)"
 		: mode == PURGE_DISABLE ? "disable"
 					: "delete");
 	r = lifecycle_purge(cli->dir, cli->cfg, (int)days, mode, print_finding,
-			    list, &err);
-	return r < 0 ? out_error(r, err) : 0;
+			    &f, &err);
+	return findings_status(r, err, &f);
 }
 
 int cmd_log(struct cli *cli, int argc, char **argv)

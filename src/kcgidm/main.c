@@ -2,9 +2,12 @@
  * kcgidm - the directory admin's command line for kcgidm.
  *
  * Imports the HR roster and runs the seed's application flow (verify,
- * uid check, apply, approve, show), password changes and resets, and
- * unlocks, against the directory named in kcgidm.conf, bound as the
- * provisioner identity (a user's own password change binds as the user).
+ * uid check, apply, approve, show), the IKPD registration, the recovery
+ * links, password changes and resets, the account's lifecycle (review,
+ * disable, enable, delete, purge-inactive) and the mail queue, against the
+ * directory named in kcgidm.conf, bound as the provisioner identity (what a
+ * user does as themselves binds as the user). Every write is recorded in
+ * the audit log.
  *
  * SECURITY: kcgidm runs with the privileges of whoever starts it and binds
  * to the directory as the provisioner, which can write accounts but is
@@ -53,6 +56,31 @@ static const char usage_text[] =
 	"                                       an admin sets a new password\n"
 	"  unlock UID                           clear a lockout (5 failed "
 	"logins)\n"
+	"  ikpd register --mail LOCAL[@kcg.gov.tw] --national-id ID\n"
+	"        --birth-date YYY-MM-DD [--password-file FILE]\n"
+	"                                       IKPD steps 1-3: mails a link\n"
+	"  ikpd activate --token TOKEN [--password-file FILE]\n"
+	"                                       帳號啟用 (the link's page)\n"
+	"  forgot-password --uid UID            mail a reset link (忘記密碼)\n"
+	"  reset --token TOKEN [--password-file FILE]\n"
+	"                                       set a new password from a "
+	"link\n"
+	"  forgot-account --name NAME --national-id ID\n"
+	"                                       mail the uid (忘記帳號)\n"
+	"  auth test UID --service mail|ikpd [--password-file FILE]\n"
+	"                                       a consumer's login, step by "
+	"step\n"
+	"  review [--dry-run]                   approve/reject pending "
+	"applications\n"
+	"  reject UID --reason TEXT             refuse a pending application\n"
+	"  disable UID --reason TEXT            stop mail and portal logins\n"
+	"  enable UID [--reason TEXT]           undo disable\n"
+	"  delete UID --yes --reason TEXT       remove the account\n"
+	"  purge-inactive [--days N] [--dry-run|--disable|--delete]\n"
+	"                                       accounts unused for N days\n"
+	"  log UID                              the account's history\n"
+	"  mail queue                           what waits in the spool\n"
+	"  mail flush                           try every queued message now\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default: $KCGIDM_CONF, else\n"

@@ -723,16 +723,30 @@ static int reset_password(struct dir *dir, const char *uid, const char *new_pw,
 static int unlock(struct dir *dir, const char *uid, int *was_locked_r,
 		  const char **error_r)
 {
-	static const char *const attrs[] = {"pwdAccountLockedTime", NULL};
+	static const char *const attrs[] = {"pwdAccountLockedTime",
+					    "kcgAccountStatus", NULL};
 	char norm[UIDNAME_MAX + 1];
 	struct dir_entry *e = NULL;
 	struct dir_mods *mods = NULL;
+	const char *status;
 	char *dn = NULL;
 	int r;
 
+	*was_locked_r = 0;
 	r = existing_dn(dir, uid, norm, &dn, &e, attrs, error_r);
 	if (r < 0)
 		return r;
+	/* A disabled account's lock is the disable itself: only enable
+	 * (which checks the HR roster) may lift it. */
+	status = dir_entry_value(e, "kcgAccountStatus");
+	if (status != NULL && strcmp(status, "disabled") == 0) {
+		*error_r =
+			err_fmt("帳號 %s 已停用，請用 enable / account %s is "
+				"disabled: use kcgidm enable",
+				norm, norm);
+		r = KCG_ECONFLICT;
+		goto out;
+	}
 	*was_locked_r = dir_entry_value(e, "pwdAccountLockedTime") != NULL;
 	if (*was_locked_r) {
 		/* pwdFailureTime is slapd's own (no user modification); the
@@ -744,6 +758,7 @@ static int unlock(struct dir *dir, const char *uid, int *was_locked_r,
 		if (r == KCG_ECONFLICT) /* unlocked meanwhile */
 			r = 0;
 	}
+out:
 	dir_mods_free(&mods);
 	dir_entry_free(&e);
 	free(dn);

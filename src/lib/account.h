@@ -154,7 +154,8 @@ int account_reset(struct dir *dir, const char *uid, const char *new_pw,
 /*
  * account_unlock - clear a ppolicy lockout (pwdAccountLockedTime).
  * Returns 0 (also when the account was not locked: *was_locked_r tells);
- * KCG_EINVAL; KCG_ENOTFOUND; KCG_EDIR.
+ * KCG_ECONFLICT for a disabled account (its lock is the disable: use
+ * lifecycle_enable); KCG_EINVAL; KCG_ENOTFOUND; KCG_EDIR.
  */
 int account_unlock(struct dir *dir, const char *uid, int *was_locked_r,
 		   const char **error_r);

@@ -636,6 +636,45 @@ static void test_bad_config_and_directory_down(void **state)
 	harness_run_free(&r);
 }
 
+static void test_failover(void **state)
+{
+	char conf[8192], line[1024], bin[512];
+	const char *path;
+	char *argv[] = {bin, "-c", NULL, "uid", "check", "failover1", NULL};
+	struct run r;
+	FILE *in;
+	size_t len = 0;
+
+	/* the first URI refuses connections; kcgidm moves on to the next */
+	snprintf(line, sizeof(line), "%s/kcgidm.conf", sandbox);
+	in = fopen(line, "r");
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strstr(line, "uri = [ \"ldapi://") != NULL) {
+			char *p = strstr(line, "[ ") + 2;
+
+			len += (size_t)snprintf(
+				conf + len, sizeof(conf) - len,
+				"\turi = [ \"ldap://127.0.0.1:1\", "
+				"%s",
+				p);
+		} else {
+			len += (size_t)snprintf(conf + len, sizeof(conf) - len,
+						"%s", line);
+		}
+	}
+	fclose(in);
+	path = harness_write_file("failover.conf", conf);
+	argv[2] = (char *)path;
+	snprintf(bin, sizeof(bin), "%s/src/kcgidm/kcgidm",
+		 getenv("KCG_TOP_BUILDDIR"));
+	harness_run(&r, NULL, argv);
+	if (r.status != 0)
+		fail_msg("exit %d: %s", r.status, r.err);
+	assert_non_null(strstr(r.out, "通過"));
+	harness_run_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	struct run r;
@@ -670,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_user_can_bind),
 		cmocka_unit_test(test_concurrent_applies),
 		cmocka_unit_test(test_bad_config_and_directory_down),
+		cmocka_unit_test(test_failover),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

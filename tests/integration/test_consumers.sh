@@ -19,8 +19,8 @@
 #   - the dovecot/postfix/ikpd identities: no hidden attributes, no writes.
 #
 # Exit 0 pass, 1 fail, 77 skip (doveadm or postmap missing).
-# Environment: KCG_TOP_SRCDIR (default /work/main), KCG_TOP_BUILDDIR
-# (default /tmp/kb), as set by make check.
+# Environment: KCG_TOP_SRCDIR (default: this checkout), KCG_TOP_BUILDDIR
+# (default: its build/), as set by make check.
 
 # make check runs .sh tests with $SHELL, which may be a POSIX sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -29,8 +29,8 @@ fi
 set -u
 umask 077
 
-top=${KCG_TOP_SRCDIR:-/work/main}
-build=${KCG_TOP_BUILDDIR:-/tmp/kb}
+top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${KCG_TOP_BUILDDIR:-$top/build}
 kcgidm=$build/src/kcgidm/kcgidm
 checkmod=$build/src/slapd/.libs/kcg_check_password.so
 PATH=$PATH:/usr/sbin:/sbin

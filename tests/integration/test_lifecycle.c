@@ -315,6 +315,11 @@ static void test_disable_enable_delete(void **state)
 			 0);
 	harness_run_free(&r);
 	assert_int_not_equal(bind("chenml", "Chen2024pass!"), 0);
+	/* unlock does not undo a disable */
+	assert_int_equal(harness_kcgidm(&r, NULL, "unlock", "chenml", NULL), 3);
+	assert_non_null(strstr(r.err, "enable"));
+	harness_run_free(&r);
+	assert_int_not_equal(bind("chenml", "Chen2024pass!"), 0);
 	assert_int_equal(harness_kcgidm(&r, NULL, "show", "chenml", NULL), 0);
 	assert_non_null(strstr(r.out, "散發垃圾郵件 / spam"));
 	harness_run_free(&r);
