@@ -55,10 +55,15 @@ int audit_open(const char *program, const char *file, const char **error_r)
 	audit_program = xstrdup(program);
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
-		(void)mkdir(dir, 0700);
+		if (mkdir(dir, 0770) == 0)
+			(void)chmod(dir, 02770);
 	}
 	free(dir);
-	audit_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* kcgidm, kcgidmd and the mailer may be different users of one group:
+	 * 0660, whatever the umask (others never read it) */
+	audit_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0660);
+	if (audit_fd >= 0)
+		(void)fchmod(audit_fd, 0660);
 	if (audit_fd < 0) {
 		*error_r = err_fmt("%s: 無法寫入稽核紀錄 / cannot open the "
 				   "audit log: %s",

@@ -15,7 +15,8 @@
 
 /*
  * audit_open - start recording for PROGRAM ("kcgidm", "kcgidmd", ...)
- * into FILE (created 0600; its folder is created 0700 when missing).
+ * into FILE (created 0660, for the programs' shared group; its folder is
+ * created 2770 when missing).
  * Returns 0, or KCG_EINTERNAL with the reason (the caller decides whether
  * to go on: writes are still logged to syslog).
  */

@@ -7,6 +7,13 @@
  * and success (queue/ID -> tmp/ID.sent, removed afterwards). A crash at
  * any point leaves each message either in queue/ (whole, with its last
  * durable state) or gone for good, never half of each.
+ *
+ * Permissions: the programs that queue mail (kcgidm, kcgidmd) and the one
+ * that sends it (kcgidm-mailer) may run as different users sharing a
+ * group. Folders are made 2770 (set-group-ID, so everything inside gets
+ * the spool's group) and files 0660, whatever the umask; nothing is ever
+ * readable by others. Messages can hold reset links: keep that group
+ * small.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -101,9 +108,10 @@ static int write_file(const char *path, const char *buf, size_t len,
 	fd = open(path,
 		  O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
 			  (replace ? O_TRUNC : O_EXCL),
-		  0600);
+		  0660);
 	if (fd < 0)
 		return -1;
+	(void)fchmod(fd, 0660); /* the umask must not lock the group out */
 	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
@@ -416,14 +424,18 @@ int spool_open(const char *dir, struct spool **spool_r, const char **error_r)
 	sub[0] = sp->tmp;
 	sub[1] = sp->queue;
 	sub[2] = sp->dead;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0770) == 0)
+		(void)chmod(dir, 02770);
+	else if (errno != EEXIST) {
 		*error_r = err_fmt("無法建立郵件佇列 %s / cannot create the "
 				   "spool %s: %s",
 				   dir, dir, strerror(errno));
 		goto out;
 	}
 	for (i = 0; i < KCG_N_ELEMENTS(sub); i++) {
-		if (mkdir(sub[i], 0700) < 0 && errno != EEXIST) {
+		if (mkdir(sub[i], 0770) == 0)
+			(void)chmod(sub[i], 02770);
+		else if (errno != EEXIST) {
 			*error_r = err_fmt("無法建立 %s / cannot create %s: %s",
 					   sub[i], sub[i], strerror(errno));
 			goto out;
@@ -487,8 +499,10 @@ int spool_enqueue(struct spool *spool, const char *env_from, const char *rcpt,
 		new_id(id);
 		free(tdir);
 		tdir = xasprintf("%s/%s", spool->tmp, id);
-		if (mkdir(tdir, 0700) == 0)
+		if (mkdir(tdir, 0770) == 0) {
+			(void)chmod(tdir, 02770);
 			break;
+		}
 		if (errno != EEXIST) {
 			*error_r = err_fmt("無法寫入郵件佇列 / cannot write "
 					   "to the spool: %s: %s",
@@ -733,8 +747,10 @@ out:
 static int lock_spool(struct spool *spool, const char **error_r)
 {
 	int fd = open(spool->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
+		      0660);
 
+	if (fd >= 0)
+		(void)fchmod(fd, 0660);
 	if (fd < 0) {
 		*error_r = err_fmt("無法開啟 %s / cannot open %s: %s",
 				   spool->lock, spool->lock, strerror(errno));

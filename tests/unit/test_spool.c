@@ -196,14 +196,15 @@ static void test_layout(void **state)
 		snprintf(p, sizeof(p), "%s%s", dir, subs[i]);
 		assert_int_equal(stat(p, &st), 0);
 		assert_true(S_ISDIR(st.st_mode));
-		assert_int_equal(st.st_mode & 0777, 0700);
+		/* the group of queuers and the mailer; never others */
+		assert_int_equal(st.st_mode & 07777, 02770);
 	}
 	id = enqueue(sp, "ok@kcg.gov.tw");
 	assert_int_equal(count_dir("tmp"), 0);
 	assert_int_equal(count_dir("queue"), 1);
 	snprintf(p, sizeof(p), "%s/queue/%s/msg", dir, id);
 	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_mode & 0777, 0660);
 	fp = fopen(p, "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(err, sizeof(err), fp));
