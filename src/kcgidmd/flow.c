@@ -693,9 +693,13 @@ void flow_ikpd_step1(struct request *rq, struct outcome *o)
 	const char *mail = param(rq, "mail"), *id = param(rq, "national_id");
 	const char *birth = param(rq, "birth_date"), *err = NULL;
 	char uid[UIDNAME_MAX + 1], norm[NATID_LEN + 1];
+	char *who = NULL, *name = NULL;
 	struct session *s = rq->sess;
 	struct rocdate d;
+	struct dir *dir;
+	int r;
 
+	memset(norm, 0, sizeof(norm));
 	session_reset_ikpd(s);
 	/* keep what was typed, for the form */
 	s->ikpd_mail = xstrdup(mail ? mail : "");
@@ -716,13 +720,28 @@ void flow_ikpd_step1(struct request *rq, struct outcome *o)
 			      "請輸入生日(YYY-MM-DD) / enter your birth date");
 	else if (rocdate_parse(birth, &d, &err) < 0)
 		outcome_field(o, "birth_date", err);
-	if (outcome_ok(o)) {
-		s->ikpd_natid = xstrdup(norm);
-		xfree_secret(&s->ikpd_mail);
-		s->ikpd_mail = xstrdup(uid);
-		json_object_set_new(o->data, "uid", json_string(uid));
-		json_object_set_new(o->data, "step", json_integer(2));
+	if (outcome_ok(o) && !limited(rq, o, "ikpd", uid) &&
+	    (dir = need_dir(rq, o)) != NULL) {
+		/* the seed's step 1: the person must match before step 2
+		 * greets them by name */
+		r = ikpd_identify(dir, cfg, rq->app->ih, uid, norm, birth, &who,
+				  &name, &err);
+		if (r < 0) {
+			outcome_kcg(o, r, err);
+		} else {
+			s->ikpd_natid = xstrdup(norm);
+			xfree_secret(&s->ikpd_mail);
+			s->ikpd_mail = xstrdup(who);
+			s->ikpd_name = xstrdup(name);
+			json_object_set_new(o->data, "uid", json_string(who));
+			json_object_set_new(o->data, "name", json_string(name));
+			json_object_set_new(o->data, "greeting",
+					    json_sprintf("%s 您好", name));
+			json_object_set_new(o->data, "step", json_integer(2));
+		}
 	}
+	free(who);
+	free(name);
 	explicit_bzero(norm, sizeof(norm));
 }
 

@@ -1179,8 +1179,9 @@ static int render_step2(struct request *rq, const struct outcome *o, int status)
 	if (s->ikpd_natid == NULL)
 		return http_redirect(rq, "/ikpd/register/step1");
 	b = begin(rq, SITE_IKPD, "一般人員帳號註冊_步驟二：設定密碼");
-	wbuf_puts(b, "<section class=\"card\">\n<p class=\"greeting\">市府同仁 "
-		     "您好，以下為你的登入帳號，請輸入你的登入密碼（即市府帳號"
+	wbuf_puts(b, "<section class=\"card\">\n<p class=\"greeting\">");
+	wbuf_html(b, s->ikpd_name != NULL ? s->ikpd_name : "市府同仁");
+	wbuf_puts(b, " 您好，以下為你的登入帳號，請輸入你的登入密碼（即市府帳號"
 		     "之密碼，兩系統共用同一組密碼）</p>\n");
 	form_open(b, rq, "/ikpd/register/step2", "form");
 	general(b, o);

@@ -67,6 +67,7 @@ void session_reset_ikpd(struct session *s)
 	wipe_str(&s->ikpd_mail);
 	wipe_str(&s->ikpd_natid);
 	wipe_str(&s->ikpd_birth);
+	wipe_str(&s->ikpd_name);
 }
 
 /* session_free - everything S holds, wiped. */

@@ -71,6 +71,7 @@ struct session {
 	json_t *receipt;		  /* 帳號申請單 */
 	/* IKPD registration */
 	char *ikpd_mail, *ikpd_natid, *ikpd_birth; /* step 1; natid wiped */
+	char *ikpd_name;			   /* for step 2's greeting */
 	json_t *ikpd_done;			   /* step 3 */
 	/* sign-in */
 	char *login_uid;

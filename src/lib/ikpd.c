@@ -125,11 +125,12 @@ out:
 	return r;
 }
 
-/* do_register - the work of ikpd_register(), without the audit record. */
-static int do_register(struct dir *dir, const struct kcg_config *cfg,
-		       const struct idhash *ih,
-		       const struct ikpd_register_req *req,
-		       struct ikpd_registration **reg_r, const char **error_r)
+/* step1 - the mail local part, ID and birth date of REQ name an active
+ * mailbox whose IKPD is not active; the uid and the account entry. */
+static int step1(struct dir *dir, const struct kcg_config *cfg,
+		 const struct idhash *ih, const struct ikpd_register_req *req,
+		 char uid_r[UIDNAME_MAX + 1], struct dir_entry **acct_r,
+		 const char **error_r)
 {
 	static const char *const attrs[] = {
 		"cn",
@@ -142,28 +143,21 @@ static int do_register(struct dir *dir, const struct kcg_config *cfg,
 		"kcgAccountType",
 		NULL,
 	};
-	char uid[UIDNAME_MAX + 1], token[TOKEN_LEN + 1],
-		hash[TOKEN_HASH_LEN + 1], expiry_gt[16];
 	struct dir_entry *acct = NULL;
-	struct dir *user = NULL;
-	struct dir_mods *mods = NULL;
-	struct ikpd_registration *reg = NULL;
-	char *dn = NULL, *link = NULL, *text = NULL;
-	const char *v, *err = NULL;
-	enum pwquality_result q;
-	long long expiry;
+	char *dn = NULL;
+	const char *v;
 	int r;
 
-	memset(token, 0, sizeof(token));
-	r = local_part(cfg, req->mail, uid, error_r);
+	r = local_part(cfg, req->mail, uid_r, error_r);
 	if (r < 0)
-		goto out;
-	dn = account_dn(dir, uid);
+		return r;
+	dn = account_dn(dir, uid_r);
 	r = dir_read(dir, dn, attrs, &acct, error_r);
+	free(dn);
 	if (r == KCG_ENOTFOUND)
 		*error_r = MSG_NO_MAILBOX;
 	if (r < 0)
-		goto out;
+		return r;
 	v = dir_entry_value(acct, "kcgAccountStatus");
 	if (v == NULL || strcmp(v, "active") != 0 ||
 	    (v = dir_entry_value(acct, "kcgMailEnabled")) == NULL ||
@@ -182,6 +176,57 @@ static int do_register(struct dir *dir, const struct kcg_config *cfg,
 		r = KCG_ECONFLICT;
 		goto out;
 	}
+	*acct_r = acct;
+	acct = NULL;
+out:
+	dir_entry_free(&acct);
+	return r;
+}
+
+int ikpd_identify(struct dir *dir, const struct kcg_config *cfg,
+		  const struct idhash *ih, const char *mail,
+		  const char *national_id, const char *birth_date, char **uid_r,
+		  char **name_r, const char **error_r)
+{
+	struct ikpd_register_req req = {mail, national_id, birth_date, NULL};
+	char uid[UIDNAME_MAX + 1];
+	struct dir_entry *acct = NULL;
+	const char *name;
+	int r;
+
+	r = step1(dir, cfg, ih, &req, uid, &acct, error_r);
+	if (r < 0)
+		return r;
+	name = dir_entry_value(acct, "cn");
+	*uid_r = xstrdup(uid);
+	*name_r = xstrdup(name != NULL ? name : "");
+	dir_entry_free(&acct);
+	return 0;
+}
+
+/* do_register - the work of ikpd_register(), without the audit record. */
+static int do_register(struct dir *dir, const struct kcg_config *cfg,
+		       const struct idhash *ih,
+		       const struct ikpd_register_req *req,
+		       struct ikpd_registration **reg_r, const char **error_r)
+{
+	char uid[UIDNAME_MAX + 1], token[TOKEN_LEN + 1],
+		hash[TOKEN_HASH_LEN + 1], expiry_gt[16];
+	struct dir_entry *acct = NULL;
+	struct dir *user = NULL;
+	struct dir_mods *mods = NULL;
+	struct ikpd_registration *reg = NULL;
+	char *dn = NULL, *link = NULL, *text = NULL;
+	const char *v, *err = NULL;
+	enum pwquality_result q;
+	long long expiry;
+	int r;
+
+	memset(token, 0, sizeof(token));
+	r = step1(dir, cfg, ih, req, uid, &acct, error_r);
+	if (r < 0)
+		goto out;
+	dn = account_dn(dir, uid);
 
 	/* Step 2: the account password, proven by a bind as the user. */
 	r = dir_open_user(cfg, dn, req->password, &user, error_r);

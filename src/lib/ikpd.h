@@ -48,6 +48,19 @@ int ikpd_register(struct dir *dir, const struct kcg_config *cfg,
 		  struct ikpd_registration **reg_r, const char **error_r);
 
 /*
+ * ikpd_identify - step 1 alone (no password yet): the mail local part,
+ * national ID and ROC birth date name an active mailbox of a person whose
+ * IKPD is not active yet. Returns 0 with the uid and the person's name in
+ * *uid_r and *name_r (caller frees), for step 2's greeting "<name> 您好";
+ * otherwise the codes of ikpd_register's step 1. ikpd_register checks all
+ * of it again.
+ */
+int ikpd_identify(struct dir *dir, const struct kcg_config *cfg,
+		  const struct idhash *ih, const char *mail,
+		  const char *national_id, const char *birth_date, char **uid_r,
+		  char **name_r, const char **error_r);
+
+/*
  * ikpd_activate - the activation page: TOKEN from the link and the
  * account PASSWORD. Returns 0 with the uid in *uid_r (caller frees);
  * KCG_ENOTFOUND for an unknown token (or one replaced by a newer

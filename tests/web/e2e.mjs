@@ -190,6 +190,7 @@ try {
 	await page.click("button:has-text('進行註冊')");
 	await page.waitForURL("**/ikpd/register/step2");
 	ok((await text(page)).includes("一般人員帳號註冊_步驟二"), "一般人員帳號註冊_步驟二：設定密碼");
+	ok((await text(page)).includes("王小明 您好"), "步驟二 greets the person by name: 王小明 您好");
 	await page.fill("#f-password", good);
 	await page.fill("#f-password_confirm", good);
 	await shot(page, "14-ikpd-step2");

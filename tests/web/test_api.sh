@@ -225,8 +225,10 @@ api POST /api/v1/ikpd/register '{"password":"'"$good"'"}'
 expect "IKPD step 2 before step 1" 409 'd["code"]' no_step1
 api POST /api/v1/ikpd/register/step1 '{"mail":"wangxm@example.com","national_id":"E123456783","birth_date":"68-13-12"}'
 expect "IKPD step 1: other domain and bad date" 400 'd["fields"]["mail"]' "@前的字串" 'd["fields"]["birth_date"]' ""
+api POST /api/v1/ikpd/register/step1 '{"mail":"wangxm","national_id":"E123456783","birth_date":"068-05-13"}'
+expect "IKPD step 1: birth date does not match the roster" 404 'd["message"]' 生日
 api POST /api/v1/ikpd/register/step1 '{"mail":"wangxm@kcg.gov.tw","national_id":"E123456783","birth_date":"068-05-12"}'
-expect "一般人員帳號註冊_步驟一" 200 'd["uid"]' wangxm
+expect "一般人員帳號註冊_步驟一 -> 步驟二 greets by name" 200 'd["uid"]' wangxm 'd["greeting"]' "王小明 您好"
 api POST /api/v1/ikpd/register '{"password":"Wr0ng!Passw0rd","password_confirm":"Wr0ng!Passw0rd"}'
 expect "IKPD step 2: wrong password" 400 'd["fields"]["password"]' 帳號或密碼錯誤
 api POST /api/v1/ikpd/register '{"password":"'"$good"'","password_confirm":"'"$good"'"}'
