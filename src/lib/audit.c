@@ -49,6 +49,7 @@ static const char *result_name(int r)
 int audit_open(const char *program, const char *file, const char **error_r)
 {
 	char *dir = xstrdup(file), *slash = strrchr(dir, '/');
+	struct stat st;
 
 	audit_close();
 	free(audit_program);
@@ -61,7 +62,16 @@ int audit_open(const char *program, const char *file, const char **error_r)
 	free(dir);
 	/* kcgidm, kcgidmd and the mailer may be different users of one group:
 	 * 0660, whatever the umask (others never read it) */
-	audit_fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0660);
+	audit_fd = open(file,
+			O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK |
+				O_NOFOLLOW,
+			0660);
+	if (audit_fd >= 0 &&
+	    (fstat(audit_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(audit_fd);
+		audit_fd = -1;
+		errno = EINVAL; /* a FIFO or a device would block or mislead */
+	}
 	if (audit_fd >= 0)
 		(void)fchmod(audit_fd, 0660);
 	if (audit_fd < 0) {

@@ -131,6 +131,8 @@ static int enable(struct dir *dir, const char *uid, const char *reason,
 	const char *ref, *v;
 	int r;
 
+	if (reason != NULL && (r = need_reason(reason, error_r)) < 0)
+		return r;
 	r = read_account(dir, uid, norm, &e, error_r);
 	if (r < 0)
 		return r;

@@ -129,6 +129,13 @@ static int forgot_password(struct dir *dir, const struct kcg_config *cfg,
 			dir_entry_value(e, "kcgRecoveryMail"),
 			"高雄市政府帳號管理系統密碼重設通知", text, error_r);
 	if (r < 0) {
+		if (r == KCG_EINVAL) {
+			/* a stored address that cannot be mailed: say no
+			 * more on screen than for no account at all */
+			log_warning("%s: recovery address unusable: %s", dn,
+				    *error_r);
+			r = 0;
+		}
 		dir_mods_free(&mods);
 		mods = dir_mods_new();
 		dir_mods_add(mods, DIR_MOD_DELETE, "kcgResetTokenHash", hash);
@@ -283,6 +290,10 @@ static int forgot_account(struct dir *dir, const struct kcg_config *cfg,
 	r = outbox_send(cfg, cfg->mail_from_account,
 			dir_entry_value(e, "kcgRecoveryMail"),
 			"高雄市政府帳號管理系統帳號查詢通知", text, error_r);
+	if (r == KCG_EINVAL) { /* as in forgot_password */
+		log_warning("%s: recovery address unusable: %s", dn, *error_r);
+		r = 0;
+	}
 out:
 	free(text);
 	dir_mods_free(&mods);

@@ -315,8 +315,19 @@ static int parse_header(char **fields, size_t n, int *map, const char **error_r)
 			if (strcmp(f, col_names[c]) == 0)
 				break;
 		if (c == COL_COUNT) {
-			*error_r =
-				err_fmt("未知欄位 / unknown column \"%s\"", f);
+			/* name it only when it looks like a column name: a
+			 * file without its header row must not echo an ID */
+			if (f[strspn(f, "abcdefghijklmnopqrstuvwxyz_")] == '\0')
+				*error_r = err_fmt("未知欄位 / unknown column "
+						   "\"%s\"",
+						   f);
+			else
+				*error_r = err_fmt(
+					"第 %zu 欄不是欄位名稱 (缺少標題"
+					"列?) / column %zu is not a "
+					"column name (no header "
+					"row?)",
+					i + 1, i + 1);
 			return KCG_EINVAL;
 		}
 		if (map[c] >= 0) {

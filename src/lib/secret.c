@@ -27,7 +27,8 @@ int secret_read_file(const char *path, int private, char **secret_r,
 	ssize_t n;
 	size_t len = 0;
 
-	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it */
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		*error_r = err_fmt("無法開啟 %s / cannot open %s: %s", path,
 				   path, strerror(errno));
