@@ -337,8 +337,7 @@ const char *harness_conf(void)
 static char sink_dir[256];
 static pid_t sink_pid = -1;
 
-/* free_port - a TCP port on 127.0.0.1 nobody listens on right now. */
-static int free_port(void)
+int harness_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -388,7 +387,7 @@ int harness_sink_start(const char *const *extra_args)
 		chmod(sink_dir, 0777); /* smtp-sink writes as nobody */
 	}
 	if (sink_port == 0)
-		sink_port = free_port();
+		sink_port = harness_free_port();
 	snprintf(pattern, sizeof(pattern), "%s/%%Y%%m%%d%%H%%M%%S.", sink_dir);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", sink_port);
 	argv[n++] = "/usr/sbin/smtp-sink";

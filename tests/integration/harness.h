@@ -87,6 +87,9 @@ void harness_ldapmodify_admin(const char *ldif);
  * states slapd refuses online, such as an old pwdLastSuccess. */
 void harness_slapmodify(const char *ldif);
 
+/* harness_free_port - a TCP port on 127.0.0.1 nobody listens on now. */
+int harness_free_port(void);
+
 /* harness_conf - the sandbox's kcgidm.conf (static). */
 const char *harness_conf(void);
 

@@ -81,23 +81,6 @@ static const char *path_in(const char *name)
 	return p;
 }
 
-/* free_port - a TCP port on 127.0.0.1 nobody listens on right now. */
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* listening - true when something listens on 127.0.0.1:PORT (read from
  * /proc, so that no probe connection is used up). */
 static int listening(int port)
@@ -191,7 +174,7 @@ static void sink_start(const char *const *opts, const char *log)
 	stop(sink_pid); /* a failed test may have left one running */
 	sink_pid = -1;
 	if (sink_port == 0)
-		sink_port = free_port();
+		sink_port = harness_free_port();
 	snprintf(tmpl, sizeof(tmpl), "%s/%%Y%%m%%d%%H%%M%%S.", sink_dir);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", sink_port);
 	argv[n++] = SINK;
@@ -753,7 +736,7 @@ static void test_smtp_down_then_back(void **state)
 	json_t *j, *m;
 	size_t i;
 
-	sink_port = free_port(); /* nothing listens there yet */
+	sink_port = harness_free_port(); /* nothing listens there yet */
 	sink_case("");
 	for (i = 0; i < 3; i++) {
 		snprintf(subj[i], sizeof(subj[i]), "down-%zu", i);
@@ -1294,7 +1277,7 @@ static int s_server_case(const char *name, int dialog, const char *subject,
 	char uri[64], extra[512], acc[32], cert[256], key[256], rec[256];
 	char *argv[] = {OPENSSL, "s_server", "-accept", acc,	  "-cert",
 			cert,	 "-key",     key,	"-quiet", NULL};
-	int port = free_port(), in[2], out[2], st, ws;
+	int port = harness_free_port(), in[2], out[2], st, ws;
 	pid_t srv, resp = -1;
 
 	snprintf(acc, sizeof(acc), "127.0.0.1:%d", port);
