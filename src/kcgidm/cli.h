@@ -24,6 +24,18 @@ int cli_config(struct cli *cli);
 int cli_dir(struct cli *cli);
 int cli_idhash(struct cli *cli);
 
+/*
+ * cli_number - parse option NAME's value V, a whole number MIN..MAX, into
+ * *n_r; 0, or the usage error's exit status.
+ */
+int cli_number(const char *name, const char *v, unsigned min, unsigned max,
+	       unsigned *n_r);
+
+/* --jobs: worker connections for bulk work (enough to keep slapd busy on
+ * a small machine without crowding a big one). */
+#define CLI_JOBS_DEFAULT 4
+#define CLI_JOBS_MAX	 64
+
 /* cli_usage - report a usage error (exit 1). */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -20,6 +20,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,21 @@ int cli_usage(const char *fmt, ...)
 		return out_error(KCG_EUSAGE, buf);
 	fprintf(stderr, "kcgidm: %s\n(kcgidm --help for usage)\n", buf);
 	return -KCG_EUSAGE;
+}
+
+int cli_number(const char *name, const char *v, unsigned min, unsigned max,
+	       unsigned *n_r)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n < min ||
+	    n > max)
+		return cli_usage("%s: %u to %u", name, min, max);
+	*n_r = (unsigned)n;
+	return 0;
 }
 
 int cli_config(struct cli *cli)

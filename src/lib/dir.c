@@ -28,6 +28,9 @@ struct dir {
 	int last_code;
 	char *last_diag;
 	int ppolicy_error;
+	struct berval *txn_id; /* an open RFC 5805 transaction, or NULL */
+	int txn_in_progress;   /* begun and not yet ended (even if lost) */
+	int last_msgid;	       /* message ID of the last write */
 };
 
 struct dir_attr {
@@ -79,6 +82,10 @@ static int is_unavailable(int code)
 /* disconnect - drop the connection; the next operation reconnects. */
 static void disconnect(struct dir *dir)
 {
+	if (dir->txn_id != NULL) { /* the server forgets it with us */
+		ber_bvfree(dir->txn_id);
+		dir->txn_id = NULL;
+	}
 	if (dir->ld != NULL) {
 		ldap_unbind_ext_s(dir->ld, NULL, NULL);
 		dir->ld = NULL;
@@ -734,7 +741,11 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	int rc, msgid = -1, code = LDAP_OTHER;
 
 	dir->ppolicy_error = -1;
-	rc = ldap_create_passwordpolicy_control(dir->ld, &req);
+	if (dir->txn_id != NULL) /* RFC 5805: the write joins the transaction */
+		rc = ldap_control_create(LDAP_CONTROL_TXN_SPEC, 1, dir->txn_id,
+					 1, &req);
+	else
+		rc = ldap_create_passwordpolicy_control(dir->ld, &req);
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	ctrls[0] = req;
@@ -759,6 +770,7 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	}
 	if (rc != LDAP_SUCCESS)
 		goto out;
+	dir->last_msgid = msgid;
 	rc = ldap_result(dir->ld, msgid, LDAP_MSG_ALL, &tv, &msg);
 	if (rc == 0) {
 		rc = LDAP_TIMEOUT;
@@ -798,6 +810,13 @@ static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 					   "變更密碼 / password change"};
 	int r, rc;
 
+	if (dir->ld == NULL && dir->txn_in_progress) {
+		/* the transaction died with the connection: a write now
+		 * would land outside it */
+		*error_r = "目錄連線中斷，交易已取消 / the connection was "
+			   "lost and the transaction with it";
+		return KCG_EDIR;
+	}
 	if (dir->ld == NULL) {
 		r = reconnect(dir, error_r);
 		if (r < 0)
@@ -931,4 +950,136 @@ int dir_time_parse(const char *gt, long long *t_r)
 		return KCG_EINVAL;
 	*t_r = (long long)timegm(&tm);
 	return 0;
+}
+
+/* ---- RFC 5805 transactions ---------------------------------------------- */
+
+int dir_txn_begin(struct dir *dir, int *started_r, const char **error_r)
+{
+	struct berval *id = NULL;
+	int r, rc;
+
+	*started_r = 0;
+	if (dir->txn_in_progress) {
+		*error_r = "交易已開始 / a transaction is already open";
+		return KCG_EINTERNAL;
+	}
+	if (dir->ld == NULL && (r = reconnect(dir, error_r)) < 0)
+		return r;
+	rc = ldap_txn_start_s(dir->ld, NULL, NULL, &id);
+	set_last(dir, rc, NULL);
+	if (is_unavailable(rc)) {
+		ber_bvfree(id);
+		disconnect(dir);
+		*error_r =
+			err_fmt("目錄服務無法使用 / directory unavailable: %s",
+				ldap_err2string(rc));
+		return KCG_EDIR;
+	}
+	if (rc != LDAP_SUCCESS) {
+		/* no transactions here (another server, or the backend has
+		 * none): the caller falls back to plain writes */
+		ber_bvfree(id);
+		log_debug("transactions unavailable: %s", ldap_err2string(rc));
+		return 0;
+	}
+	if (id == NULL) /* slapd's identifier is empty; keep it non-NULL */
+		id = ber_bvstrdup("");
+	else if (id->bv_val == NULL) {
+		ber_bvfree(id);
+		id = ber_bvstrdup("");
+	}
+	dir->txn_id = id;
+	dir->txn_in_progress = 1;
+	*started_r = 1;
+	return 0;
+}
+
+/* txn_failed_msgid - the message ID in a Transaction End response value
+ * (RFC 5805: a SEQUENCE holding it; some servers send it bare), or -1. */
+static int txn_failed_msgid(const struct berval *data)
+{
+	BerElement *ber;
+	ber_int_t id = -1;
+	ber_tag_t tag;
+
+	if (data == NULL || data->bv_len == 0)
+		return -1;
+	ber = ber_init((struct berval *)data);
+	if (ber == NULL)
+		return -1;
+	tag = ber_peek_tag(ber, &(ber_len_t){0});
+	if (tag == LBER_SEQUENCE)
+		tag = ber_scanf(ber, "{i", &id);
+	else if (tag == LBER_INTEGER)
+		tag = ber_scanf(ber, "i", &id);
+	else
+		tag = LBER_ERROR;
+	ber_free(ber, 1);
+	return tag == LBER_ERROR ? -1 : (int)id;
+}
+
+int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
+		const char **error_r)
+{
+	BerElement *ber = NULL;
+	struct berval req = {0, NULL}, *data = NULL;
+	char *diag = NULL, *oid = NULL;
+	int r, rc;
+
+	*failed_msgid_r = -1;
+	if (!dir->txn_in_progress) {
+		*error_r = "沒有進行中的交易 / no open transaction";
+		return KCG_EINTERNAL;
+	}
+	dir->txn_in_progress = 0;
+	if (dir->txn_id == NULL || dir->ld == NULL) {
+		*error_r = "目錄連線中斷，交易已取消 / the connection was "
+			   "lost and the transaction with it";
+		return KCG_EDIR;
+	}
+	ber = ber_alloc_t(LBER_USE_DER);
+	if (ber == NULL) {
+		r = KCG_EINTERNAL;
+		*error_r = "out of memory";
+		goto out;
+	}
+	if (commit)
+		rc = ber_printf(ber, "{O}", dir->txn_id);
+	else
+		rc = ber_printf(ber, "{bO}", (ber_int_t)0, dir->txn_id);
+	if (rc < 0 || ber_flatten2(ber, &req, 0) < 0) {
+		r = KCG_EINTERNAL;
+		*error_r = "cannot encode the transaction end request";
+		goto out;
+	}
+	/* not ldap_txn_end_s: it reads the failed message ID wrongly and
+	 * then loses the result code */
+	rc = ldap_extended_operation_s(dir->ld, LDAP_EXOP_TXN_END, &req, NULL,
+				       NULL, &oid, &data);
+	if (rc != LDAP_SUCCESS)
+		ldap_get_option(dir->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	set_last(dir, rc, diag);
+	*failed_msgid_r = txn_failed_msgid(data);
+	if (is_unavailable(rc))
+		disconnect(dir);
+	r = translate(dir, rc, dir->last_diag,
+		      commit ? "交易提交 / transaction commit"
+			     : "交易取消 / transaction abort",
+		      error_r);
+out:
+	if (dir->txn_id != NULL) {
+		ber_bvfree(dir->txn_id);
+		dir->txn_id = NULL;
+	}
+	ber_free(ber, 1);
+	ldap_memfree(diag);
+	ldap_memfree(oid);
+	ber_bvfree(data);
+	return r;
+}
+
+int dir_last_msgid(const struct dir *dir)
+{
+	return dir->last_msgid;
 }

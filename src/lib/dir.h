@@ -183,6 +183,33 @@ const char *dir_last_diagnostic(const struct dir *dir);
 int dir_ppolicy_error(const struct dir *dir);
 
 /*
+ * dir_txn_begin - start an RFC 5805 transaction on this session. Until
+ * dir_txn_end, every dir_add/dir_modify/dir_delete joins it: the server
+ * answers each with success at once and runs them all, atomically, at
+ * the commit (so their real errors surface there). Send one write at a
+ * time (slapd 2.5.13 crashed on pipelined writes inside a transaction).
+ * Reads are not part of it. Returns 0 with *started_r 1, or 0 with
+ * *started_r 0 when the server has no transactions (write without);
+ * KCG_EDIR when the server is gone.
+ */
+int dir_txn_begin(struct dir *dir, int *started_r, const char **error_r);
+
+/*
+ * dir_txn_end - commit (COMMIT true) or abort the open transaction.
+ * Returns 0 when committed (or aborted); otherwise the code of the write
+ * that failed, as dir_add would give it, with the message ID of that
+ * write in *failed_msgid_r (-1 when the server did not say; compare with
+ * dir_last_msgid() taken after each write) and nothing applied; KCG_EDIR
+ * when the connection was lost (nothing applied, unless the commit
+ * reached the server before it went: rerun idempotent work).
+ */
+int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
+		const char **error_r);
+
+/* dir_last_msgid - the LDAP message ID of the last write sent. */
+int dir_last_msgid(const struct dir *dir);
+
+/*
  * dir_filter_value - VALUE escaped for use inside a filter, in new memory
  * owned by the caller.
  */
