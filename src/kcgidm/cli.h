@@ -63,4 +63,15 @@ int cmd_delete(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
 
+/* apply --batch: the options that apply to every row. */
+struct batch_args {
+	const char *path;
+	const char *privacy_version;
+	const char *mail_rules_version; /* NULL: no row may ask for mail */
+	int approve;			/* approve each account at once */
+	unsigned jobs;
+};
+/* cmd_apply_batch - apply for every row of ARGS->path (see cmd_batch.c). */
+int cmd_apply_batch(struct cli *cli, const struct batch_args *args);
+
 #endif

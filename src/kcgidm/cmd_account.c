@@ -122,12 +122,18 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		{"accept-mail-rules", required_argument, NULL, 'r'},
 		{"recovery-mail", required_argument, NULL, 'e'},
 		{"password-file", required_argument, NULL, 'f'},
+		{"batch", required_argument, NULL, 'B'},
+		{"approve", no_argument, NULL, 'A'},
+		{"jobs", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
 		"usage: apply --name NAME --national-id ID --uid UID "
 		"--accept-privacy VERSION [--mail --accept-mail-rules VERSION "
-		"--recovery-mail ADDR] [--password-file FILE]";
+		"--recovery-mail ADDR] [--password-file FILE]\n"
+		"       apply --batch FILE.csv --accept-privacy VERSION "
+		"[--accept-mail-rules VERSION] [--approve] [--jobs N]";
+	struct batch_args ba = {.jobs = 2 * CLI_JOBS_DEFAULT};
 	struct account_apply_req req;
 	struct account_receipt *rc = NULL;
 	const char *pwfile = NULL, *err = NULL;
@@ -161,10 +167,39 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		case 'f':
 			pwfile = optarg;
 			break;
+		case 'B':
+			ba.path = optarg;
+			break;
+		case 'A':
+			ba.approve = 1;
+			break;
+		case 'j':
+			if ((status = cli_number("--jobs", optarg, 1,
+						 CLI_JOBS_MAX, &ba.jobs)) != 0)
+				return status;
+			break;
 		default:
 			return cli_usage("%s", usage);
 		}
 	}
+	if (ba.path != NULL) {
+		if (req.name != NULL || req.national_id != NULL ||
+		    req.uid != NULL || req.want_mail ||
+		    req.recovery_mail != NULL || pwfile != NULL ||
+		    optind != argc)
+			return cli_usage("--batch takes the people from the "
+					 "file; %s",
+					 usage);
+		if (req.privacy_version == NULL)
+			return cli_usage("--batch needs --accept-privacy "
+					 "VERSION");
+		ba.privacy_version = req.privacy_version;
+		ba.mail_rules_version = req.mail_rules_version;
+		return cmd_apply_batch(cli, &ba);
+	}
+	if (ba.approve)
+		return cli_usage("--approve goes with --batch (else: kcgidm "
+				 "approve UID)");
 	if (req.name == NULL || req.national_id == NULL || req.uid == NULL ||
 	    optind != argc)
 		return cli_usage("%s", usage);
