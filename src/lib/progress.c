@@ -18,7 +18,8 @@ struct progress {
 	char *label;
 	unsigned long total;
 	int enabled;	    /* drawing at all (terminal or KCG_PROGRESS=1) */
-	int drawn;	    /* something is on the line */
+	int drawn;	    /* drawn at least once */
+	int shown;	    /* the line is on the terminal now */
 	int finished;	    /* progress_done was called */
 	long long start_ns; /* CLOCK_MONOTONIC at progress_new */
 	long long last_ns;  /* at the last redraw */
@@ -84,6 +85,7 @@ static void draw(struct progress *p, unsigned long done, long long now)
 	fputs("\033[K", p->fp);
 	fflush(p->fp);
 	p->drawn = 1;
+	p->shown = 1;
 	p->last_ns = now;
 	p->last = done;
 }
@@ -101,16 +103,29 @@ void progress_update(struct progress *p, unsigned long done)
 	draw(p, done, now);
 }
 
+/* erase - take the line off the terminal if it is there. */
+static void erase(struct progress *p)
+{
+	if (!p->shown)
+		return;
+	fputs("\r\033[K", p->fp);
+	fflush(p->fp);
+	p->shown = 0;
+}
+
+void progress_clear(struct progress *p)
+{
+	if (p == NULL || p->finished)
+		return;
+	erase(p);
+}
+
 void progress_done(struct progress *p)
 {
 	if (p == NULL || p->finished)
 		return;
 	p->finished = 1;
-	if (p->drawn) {
-		fputs("\r\033[K", p->fp);
-		fflush(p->fp);
-		p->drawn = 0;
-	}
+	erase(p);
 }
 
 void progress_free(struct progress **pp)

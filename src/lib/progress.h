@@ -39,6 +39,15 @@ int progress_new(FILE *fp, const char *label, unsigned long total,
 void progress_update(struct progress *p, unsigned long done);
 
 /*
+ * progress_clear - erase the line now, if it is shown, so that the caller
+ * can write something else to the same terminal (a row's result, a
+ * warning) without it landing on the progress line. The next
+ * progress_update draws it again, still at most ten times a second.
+ * P may be NULL.
+ */
+void progress_clear(struct progress *p);
+
+/*
  * progress_done - the operation is over: erase the line if anything was
  * drawn. Later updates draw nothing. P may be NULL.
  */

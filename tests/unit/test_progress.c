@@ -179,6 +179,35 @@ static void test_nothing_drawn_nothing_erased(void **state)
 	fclose(fp);
 }
 
+static void test_clear(void **state)
+{
+	struct progress *p = NULL;
+	FILE *fp = tmpfile();
+
+	assert_non_null(fp);
+	assert_int_equal(setenv("KCG_PROGRESS", "1", 1), 0);
+	assert_int_equal(progress_new(fp, "batch", 0, &p), 0);
+	progress_clear(p); /* nothing shown yet: nothing to erase */
+	fake_ms += 1000;
+	progress_update(p, 1);
+	progress_clear(p);
+	fputs("line 2: failed\n", fp); /* what the caller prints */
+	progress_clear(p);	       /* erased already */
+	fake_ms += 50;
+	progress_update(p, 2); /* still within 100 ms of the last draw */
+	fake_ms += 50;
+	progress_update(p, 3);
+	progress_clear(p);
+	progress_done(p);  /* erased already */
+	progress_clear(p); /* done: nothing more */
+	progress_clear(NULL);
+	progress_free(&p);
+	assert_string_equal(contents(fp), "\rbatch 1 1.0/s\033[K\r\033[K"
+					  "line 2: failed\n"
+					  "\rbatch 3 2.7/s\033[K\r\033[K");
+	fclose(fp);
+}
+
 /* read_master - what the terminal received, waiting briefly for it. */
 static void read_master(int fd, char *buf, size_t size)
 {
@@ -244,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup(test_more_than_total, setup),
 		cmocka_unit_test_setup(test_nothing_drawn_nothing_erased,
 				       setup),
+		cmocka_unit_test_setup(test_clear, setup),
 		cmocka_unit_test_setup(test_terminal, setup),
 	};
 
