@@ -73,7 +73,7 @@ static void row_report(struct bctx *b, unsigned long line, const char *uid,
 		b->ok++;
 	}
 	b->done++;
-	progress_update(b->progress, b->done);
+	progress_clear(b->progress);
 	if (b->rows != NULL)
 		json_array_append_new(
 			b->rows, json_pack("{s:I,s:s?,s:b,s:i,s:s}", "line",
@@ -84,6 +84,8 @@ static void row_report(struct bctx *b, unsigned long line, const char *uid,
 		       uid != NULL ? uid : "-", what);
 	else
 		printf("line %lu: %s: %s\n", line, uid, what);
+	fflush(stdout); /* before the progress line comes back on stderr */
+	progress_update(b->progress, b->done);
 }
 
 /* ---- in a worker ----------------------------------------------------------

@@ -41,26 +41,31 @@ static void print_account(void *ctx, const char *uid, const char *change)
 		json_array_append_new(
 			o->accounts,
 			json_pack("{s:s,s:s}", "uid", uid, "change", change));
-	else
+	else {
+		progress_clear(o->progress);
 		printf("帳號 / account %s: %s\n", uid,
 		       strcmp(change, "disabled") == 0
 			       ? "已停用 (離職) / disabled (left)"
 			       : "已依人事資料更新 / updated from the roster");
+	}
 }
 
 /* print_reject - one rejected row, as text or as a JSON array element. */
 static void print_reject(void *ctx, unsigned long line, const char *field,
 			 const char *reason)
 {
-	json_t *rows = ((struct roster_out *)ctx)->rows;
+	struct roster_out *o = ctx;
+	json_t *rows = o->rows;
 
 	if (rows != NULL)
 		json_array_append_new(rows, json_pack("{s:I,s:s,s:s}", "line",
 						      (json_int_t)line, "field",
 						      field, "reason", reason));
-	else
+	else {
+		progress_clear(o->progress);
 		printf("拒絕 / rejected: line %lu: %s: %s\n", line, field,
 		       reason);
+	}
 }
 
 /* roster_export - `roster export-ldif FILE.csv`: LDIF for slapadd -q. */
