@@ -1,6 +1,7 @@
 /*
  * dir - the directory session over libldap (see dir.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,9 @@ static int reconnect(struct dir *dir, const char **error_r)
 	int rc = LDAP_SERVER_DOWN;
 	const char *err = "no URI configured";
 
+	/* A server stopped under a request closes the socket: the next write
+	 * to it must fail with EPIPE, not kill the program (as smtp_open). */
+	signal(SIGPIPE, SIG_IGN);
 	disconnect(dir);
 	while (dir->cfg->ldap_uris[n] != NULL)
 		n++;

@@ -40,6 +40,8 @@ enum dir_mod_op {
 
 /*
  * dir_open - connect and bind per CFG (which must outlive the session).
+ * Sets SIGPIPE to SIG_IGN (as does every reconnect): a server that goes
+ * away under a request must not kill the process.
  * Returns 0 with a new session in *dir_r (free with dir_free), KCG_EDIR
  * when no server could be reached or the bind failed, KCG_EINVAL when the
  * configured secret file is unusable.
