@@ -918,8 +918,11 @@ static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 		rc = write_op(dir, kind, dn, mods, pr);
 		if (!is_unavailable(rc))
 			break;
-		log_warning("%s: %s %s: %s; retrying on the next server",
-			    dir_uri(dir), what[kind], dn, ldap_err2string(rc));
+		if (attempt == 0)
+			log_warning("%s: %s %s: %s; retrying on the next "
+				    "server",
+				    dir_uri(dir), what[kind], dn,
+				    ldap_err2string(rc));
 		disconnect(dir);
 	}
 	if (attempt == 1 && rc != LDAP_SUCCESS) {

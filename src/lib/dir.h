@@ -157,6 +157,9 @@ void dir_mods_free(struct dir_mods **modsp);
  * such entry" (delete), the entry is read and the write counts as done
  * when it already holds what was sent (secret values are not compared).
  * Otherwise not retried (the caller knows whether it is idempotent).
+ * dir_passwd is retried the same way but cannot be compared: a change
+ * whose first attempt went through is then refused as "in history",
+ * although the new password is in force.
  * Returns 0, or:
  *  KCG_ECONFLICT  the entry exists, a unique attribute is taken, a
  *                 single-valued attribute already has a value, or a value
