@@ -15,6 +15,8 @@
 #     either node;
 #   - with B frozen (behind), a uid applied for on A is refused to the next
 #     applicant: kcgidm reads where it wrote;
+#   - a read-only consumer built with consumer.ldif.in replicates, and
+#     forwards a lockout made there to the providers;
 #   - Dovecot with both URIs keeps logging users in while A is down.
 # Never asserts on how long anything took: waits poll up to 30-60 s.
 #
@@ -45,10 +47,11 @@ done
 [ -x "$kcgidm" ] || { echo "FAIL: no kcgidm at $kcgidm"; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-repl.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot proxy_pid=
+ldapdir=$tmp/ldap dovedir=$tmp/dovecot proxy_pid= consumer_pid=
 sandbox() { bash "$top/scripts/slapd-sandbox" "$@"; }
 cleanup() {
 	[ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null
+	[ -z "$consumer_pid" ] || kill "$consumer_pid" 2>/dev/null
 	[ ! -d "$dovedir" ] || bash "$top/scripts/dovecot-sandbox" stop "$dovedir" >/dev/null 2>&1
 	[ ! -d "$ldapdir" ] || sandbox stop "$ldapdir" >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -274,6 +277,44 @@ check "with B behind, the first application for 'lagging' succeeds" test "$lag1"
 check "with B behind, the second is refused (exit 3, not a duplicate)" test "$lag2" = 3
 check "B, caught up, has one 'lagging'" poll 30 equals 1 lagging_count 2
 check "A and B agree after B caught up" poll 30 same_data
+
+# --- a read-only consumer (ldif/replication/consumer.ldif.in) ---------------
+# Built like a provider from ldif/config.ldif.in (the sandbox's node 1
+# copy, with the consumer's own paths), no data, then consumer.ldif
+# applied online as an admin would.
+cdir=$ldapdir/consumer
+mkdir -p "$cdir/slapd.d" "$cdir/data"
+sed "s|$ldapdir/node1|$cdir|g" "$ldapdir/node1/config.ldif" >"$cdir/config.ldif"
+slapadd -q -n0 -F "$cdir/slapd.d" -l "$cdir/config.ldif" >"$tmp/consumer.log" 2>&1 ||
+	die "consumer: slapadd failed: $(cat "$tmp/consumer.log")"
+C=ldapi://$(printf %s "$cdir/ldapi" | sed -e 's|/|%2F|g')
+setsid slapd -F "$cdir/slapd.d" -h "$C" -d 0 >>"$tmp/consumer.log" 2>&1 </dev/null &
+consumer_pid=$!
+poll 30 ldapwhoami -Q -Y EXTERNAL -H "$C" >/dev/null || die "consumer: slapd does not answer"
+sed -e "s|@SUFFIX@|$suffix|g" -e "s|@PROVIDER_URI@|ldap://127.0.0.1:$port_a|g" \
+	-e "s|@REPLICATOR_SECRET@|$(cat "$ldapdir/replicator.secret")|g" -e "s|@TLS@||g" \
+	"$top/ldif/replication/consumer.ldif.in" >"$cdir/consumer.ldif"
+check "consumer.ldif applies online" ldapmodify -Q -Y EXTERNAL -H "$C" -f "$cdir/consumer.ldif"
+on_consumer() { ldapsearch -Q -Y EXTERNAL -H "$C" -LLL -s base -b "uid=$1,$people" 1.1; }
+check "the consumer receives the accounts" poll 30 on_consumer lagging
+check "a user binds on the consumer" \
+	ldapwhoami -x -H "$C" -D "uid=lagging,$people" -y "$tmp/good.pw"
+printf '%s' 'Wr0ng!Passw0rd' >"$tmp/bad.pw"
+for i in 1 2 3 4 5; do
+	ldapwhoami -x -H "$C" -D "uid=lagging,$people" -y "$tmp/bad.pw" >/dev/null 2>&1
+done
+locked_on() { # locked_on K - node K has lagging's pwdAccountLockedTime
+	admin "$1" ldapsearch -LLL -s base -b "uid=lagging,$people" pwdAccountLockedTime |
+		grep -q '^pwdAccountLockedTime:'
+}
+check "5 wrong passwords on the consumer lock the account on A" poll 30 locked_on 1
+check "... and on B" poll 30 locked_on 2
+bind_refused_b() {
+	! ldapwhoami -x -H "$B" -D "uid=lagging,$people" -y "$tmp/good.pw"
+}
+check "the right password is then refused on B too" bind_refused_b
+kill "$consumer_pid"
+consumer_pid=
 
 # --- Dovecot with both URIs -----------------------------------------------
 if command -v doveadm >/dev/null 2>&1 && command -v dovecot >/dev/null 2>&1; then
