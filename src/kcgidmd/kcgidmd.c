@@ -214,6 +214,9 @@ static int dispatch(struct request *rq)
 	const char *ct;
 	char actor[80];
 
+	/* between requests: back to the write provider once it returns */
+	if (rq->app->dir != NULL)
+		dir_failback(rq->app->dir);
 	if (rq->too_large)
 		return simple(rq, MHD_HTTP_CONTENT_TOO_LARGE,
 			      "request too large\n");
@@ -359,8 +362,11 @@ static void review_report(void *ctx, const char *uid, const char *decision,
 static void review(struct app *app)
 {
 	const char *err = NULL;
-	struct dir *dir = app_dir(app, &err);
+	struct dir *dir;
 
+	if (app->dir != NULL)
+		dir_failback(app->dir);
+	dir = app_dir(app, &err);
 	audit_set_actor("kcgidmd:review");
 	if (dir == NULL ||
 	    lifecycle_review(dir, app->cfg, 0, review_report, NULL, &err) < 0)

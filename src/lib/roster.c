@@ -696,19 +696,30 @@ static int flush(struct dir *dir, struct batch *b, const char **error_r)
 	size_t i, k = 0;
 	unsigned long *outcome;
 	const char *err = NULL;
-	int r;
+	int r, attempt;
 
-	r = read_existing(dir, b, error_r);
+	for (attempt = 0;; attempt++) {
+		r = read_existing(dir, b, error_r);
+		for (i = 0, k = 0; r == 0 && i < b->n; i++)
+			if (b->p[i].mods != NULL && !b->p[i].failed)
+				idx[k++] = i;
+		if (r == 0 && !opt->dry_run)
+			r = write_set(dir, b, idx, k, error_r);
+		/* The server went away under the batch (a failover): its
+		 * transaction was all or nothing, so read again, on the next
+		 * server, and write what is still missing. Once. */
+		if (r != KCG_EDIR || attempt == 1)
+			break;
+		log_warning("%s; writing the batch again", *error_r);
+		for (i = 0; i < b->n; i++) {
+			dir_mods_free(&b->p[i].mods);
+			free(b->p[i].dn);
+			b->p[i].dn = NULL;
+			b->p[i].is_add = b->p[i].has_account = 0;
+		}
+	}
 	if (r < 0)
 		goto out;
-	for (i = 0; i < b->n; i++)
-		if (b->p[i].mods != NULL)
-			idx[k++] = i;
-	if (!opt->dry_run) {
-		r = write_set(dir, b, idx, k, error_r);
-		if (r < 0)
-			goto out;
-	}
 	for (i = 0; i < b->n; i++) { /* in file order */
 		struct pending *p = &b->p[i];
 
