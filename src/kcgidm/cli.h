@@ -50,5 +50,6 @@ int cmd_enable(struct cli *cli, int argc, char **argv);
 int cmd_delete(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_otp(struct cli *cli, int argc, char **argv);
 
 #endif

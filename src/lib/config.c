@@ -94,6 +94,8 @@ static const struct setting_def settings[] = {
 	S("web.static_dir", SET_STR, KCG_PKGDATADIR "/static", web_static_dir),
 	I("account.forgot_interval_seconds", SET_INT, "300",
 	  forgot_interval_seconds, 0, 86400),
+	I("otp.enabled", SET_INT, "0", otp_enabled, 0, 1),
+	S("otp.issuer", SET_STR, "KCG", otp_issuer),
 };
 
 /* field - the address of DEF's field in CFG. */

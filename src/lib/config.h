@@ -71,6 +71,9 @@ struct kcg_config {
 	int web_max_sessions;
 	char *web_contact_file; /* 聯絡人資訊 page text */
 	char *web_static_dir;	/* CSS and scripts */
+	/* otp: 動態密碼 with slapd's otp overlay */
+	int otp_enabled;  /* 1: the web sign-in asks for the code */
+	char *otp_issuer; /* the issuer an authenticator app shows */
 	/* where this came from, for messages */
 	char *path;
 };
