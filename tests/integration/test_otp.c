@@ -34,6 +34,7 @@
 #define PEOPLE	  ",ou=people,dc=kcg,dc=gov,dc=tw"
 
 static const char *sandbox;
+static char *wang_secret; /* from test_enroll */
 
 static const char roster[] =
 	"national_id,name,birth_date,category,agency,unit,title,hire_date,"
@@ -181,6 +182,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+	free(wang_secret);
 	harness_sandbox_destroy();
 	return 0;
 }
@@ -218,7 +220,7 @@ static void test_enroll(void **state)
 	assert_non_null(strstr(r.out, "otp-enroll"));
 	assert_null(strstr(r.out, secret));
 	harness_run_free(&r);
-	free(secret);
+	wang_secret = secret;
 }
 
 static void test_binds(void **state)
@@ -265,8 +267,8 @@ static void test_binds(void **state)
 
 /* search_as - ldapsearch of ou=otp for every attribute, bound as DN with
  * the password in PWFILE (NULL DN: anonymous); stdout in *out_r (caller
- * frees). */
-static void search_as(const char *dn, const char *pwfile, char **out_r)
+ * frees); the exit status. */
+static int search_as(const char *dn, const char *pwfile, char **out_r)
 {
 	char *argv[16];
 	struct run r;
@@ -292,12 +294,13 @@ static void search_as(const char *dn, const char *pwfile, char **out_r)
 	harness_run(&r, NULL, argv);
 	*out_r = strdup(r.out);
 	harness_run_free(&r);
+	return r.status;
 }
 
 static void test_secret_hidden(void **state)
 {
 	static const char *const services[] = {"dovecot", "postfix", "ikpd"};
-	char dn[128], file[512];
+	char dn[128], file[512], now[7], next[7];
 	char *out;
 	size_t i;
 
@@ -312,11 +315,43 @@ static void test_secret_hidden(void **state)
 		assert_null(strstr(out, "uid=wangxm,ou=otp"));
 		free(out);
 	}
-	/* the user themselves sees nothing of their token */
-	search_as("uid=wangxm" PEOPLE,
-		  harness_write_file("self.pw", "Wang2024pass!"), &out);
+	/* the user themselves, bound with password + code, sees nothing of
+	 * their token... */
+	code(wang_secret, 0, now);
+	assert_int_equal(
+		search_as("uid=wangxm" PEOPLE,
+			  harness_write_file("self.pw",
+					     with_code("Wang2024pass!", now)),
+			  &out),
+		32); /* noSuchObject: not even ou=otp */
 	assert_null(strstr(out, "oathSecret"));
 	free(out);
+	/* ...and cannot switch the check off on their own entry */
+	code(wang_secret, 30, next);
+	snprintf(file, sizeof(file), "%s",
+		 harness_write_file("self.pw",
+				    with_code("Wang2024pass!", next)));
+	{
+		char *argv[] = {"/usr/bin/ldapmodify",
+				"-x",
+				"-H",
+				(char *)harness_ldapi(),
+				"-D",
+				"uid=wangxm" PEOPLE,
+				"-y",
+				file,
+				NULL};
+		struct run r;
+
+		harness_run(&r,
+			    "dn: uid=wangxm" PEOPLE "\nchangetype: modify\n"
+			    "delete: objectClass\nobjectClass: oathTOTPUser\n"
+			    "-\ndelete: oathTOTPToken\n",
+			    argv);
+		assert_int_equal(r.status, 50); /* insufficientAccess */
+		harness_run_free(&r);
+	}
+	assert_true(enrolled("wangxm"));
 	/* anonymous binds are refused by slapd; the search finds nothing */
 	search_as(NULL, NULL, &out);
 	assert_null(strstr(out, "oathSecret"));
@@ -378,6 +413,8 @@ static void test_disable(void **state)
 		harness_kcgidm(&r, NULL, "otp", "disable", "wangxm", NULL), 4);
 	harness_run_free(&r);
 	/* enrolling again gives a new secret that works */
+	free(wang_secret);
+	wang_secret = NULL;
 	free(enroll("wangxm"));
 	assert_int_equal(bind("wangxm", "Wang2024pass!"), 49);
 }
