@@ -66,8 +66,8 @@ static int show_qr(const char *uri)
 	if (pid == 0) {
 		if (dup2(fds[0], STDIN_FILENO) < 0)
 			_exit(127);
-		close(fds[0]);
-		close(fds[1]);
+		/* the pipe, and the directory's socket: not qrencode's */
+		closefrom(STDERR_FILENO + 1);
 		execl(prog, "qrencode", "-t", "UTF8", "-o", "-", (char *)NULL);
 		_exit(127);
 	}

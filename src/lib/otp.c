@@ -50,23 +50,27 @@ char *otp_base32(const unsigned char *data, size_t len)
 	if (bits > 0)
 		out[n++] = alphabet[(buf << (5 - bits)) & 31];
 	out[n] = '\0';
-	buf = 0;
+	explicit_bzero(&buf, sizeof(buf)); /* bits of the secret */
 	return out;
 }
 
 /* pct_encode - S with everything but RFC 3986 unreserved bytes as %XX. */
 static char *pct_encode(const char *s)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	char *out = xmalloc(strlen(s) * 3 + 1), *p = out;
 
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
+		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
 			*p++ = (char)c;
-		else
-			p += sprintf(p, "%%%02X", c);
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
 	}
 	*p = '\0';
 	return out;
