@@ -3,7 +3,6 @@
 #
 #   web_start [EXTRA_WEB_SETTINGS]  start everything; sets $tmp, $ldapdir,
 #                                   $conf, $sinkdir, $port, $base, $kcgidm
-#                                   ($web_extra_conf: more config text)
 #   web_stop                        stop everything (also run by the trap)
 #   kcgidm ARGS...                  the CLI on the sandbox's configuration
 #   latest_mail_link PATTERN        the newest link in the sink matching
@@ -119,8 +118,8 @@ EOF
 	add_web_settings "$conf" "base_url = \"$base\"" "listen_port = $port" \
 		"cookie_secure = 0" "static_dir = \"$top/web/static\"" \
 		"contact_file = \"$tmp/contact.txt\"" "$@"
-	# other groups a test needs (e.g. "otp = { enabled = 1; };")
-	[ -z "${web_extra_conf:-}" ] || printf '%s\n' "$web_extra_conf" >>"$conf"
+	# more groups for the configuration (test_cert.sh: cert = { ... })
+	[ -z "${WEB_EXTRA_CONF:-}" ] || printf '%s\n' "$WEB_EXTRA_CONF" >>"$conf"
 	kcgidm roster import "$top/etc/sample-roster.csv" >"$tmp/roster.out" 2>&1 ||
 		{ cat "$tmp/roster.out"; die "roster import failed"; }
 	if [ "${KCGIDMD_VALGRIND:-}" = 1 ] && command -v valgrind >/dev/null 2>&1; then

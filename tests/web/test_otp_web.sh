@@ -35,7 +35,7 @@ notok() {
 	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
 }
 
-web_extra_conf='otp = { enabled = 1; };'
+WEB_EXTRA_CONF='otp = { enabled = 1; };'
 web_start
 jar=$tmp/jar
 wang='Wang2024pass!' lin='Lin2024pass!x'
