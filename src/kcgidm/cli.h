@@ -62,6 +62,7 @@ int cmd_enable(struct cli *cli, int argc, char **argv);
 int cmd_delete(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_otp(struct cli *cli, int argc, char **argv);
 
 /* apply --batch: the options that apply to every row. */
 struct batch_args {

@@ -84,6 +84,9 @@ static const char usage_text[] =
 	"  purge-inactive [--days N] [--dry-run|--disable|--delete]\n"
 	"                                       accounts unused for N days\n"
 	"  log UID                              the account's history\n"
+	"  otp enroll UID [--qr]                動態密碼: a new TOTP token\n"
+	"  otp disable UID                      remove it (password alone)\n"
+	"  otp status UID                       enrolled? last code used\n"
 	"  mail queue                           what waits in the spool\n"
 	"  mail flush                           try every queued message now\n"
 	"\n"
@@ -207,6 +210,7 @@ static const struct command {
 	{"delete", cmd_delete},
 	{"purge-inactive", cmd_purge},
 	{"log", cmd_log},
+	{"otp", cmd_otp},
 };
 
 int main(int argc, char **argv)

@@ -948,11 +948,13 @@ void flow_login(struct request *rq, struct outcome *o)
 {
 	const struct kcg_config *cfg = rq->app->cfg;
 	const char *uid = param(rq, "uid"), *pw = param(rq, "password");
+	/* 動態密碼: slapd's otp overlay takes the code after the password */
+	const char *code = cfg->otp_enabled ? param(rq, "otp") : NULL;
 	const char *err = NULL, *status;
 	char norm[UIDNAME_MAX + 1];
 	struct dir_entry *e = NULL;
 	struct dir *dir, *user = NULL;
-	char *masked = NULL, *at;
+	char *masked = NULL, *at, *bind_pw = NULL;
 	char local[UIDNAME_MAX + 2];
 	struct session *s = rq->sess;
 	int r;
@@ -961,6 +963,10 @@ void flow_login(struct request *rq, struct outcome *o)
 		outcome_field(o, "uid", "請輸入帳號 / enter your uid");
 	if (blank(pw))
 		outcome_field(o, "password", "請輸入密碼 / enter the password");
+	if (!blank(code) && (strlen(code) < 6 || strlen(code) > 8 ||
+			     strspn(code, "0123456789") != strlen(code)))
+		outcome_field(o, "otp",
+			      "動態密碼為 6 位數字 / the code is 6 digits");
 	if (!outcome_ok(o))
 		return;
 	/* "abc" or "abc@kcg.gov.tw", as the sign-in box suggests */
@@ -976,8 +982,9 @@ void flow_login(struct request *rq, struct outcome *o)
 	if (limited(rq, o, "login", norm) || (dir = need_dir(rq, o)) == NULL)
 		return;
 	r = account_show(dir, norm, &e, &masked, &err);
+	bind_pw = blank(code) ? xstrdup(pw) : xasprintf("%s%s", pw, code);
 	if (r == 0)
-		r = dir_open_user(cfg, dir_entry_dn(e), pw, &user, &err);
+		r = dir_open_user(cfg, dir_entry_dn(e), bind_pw, &user, &err);
 	if (r == KCG_ENOTFOUND || r == KCG_EINVAL) {
 		/* one answer for no such account and a wrong password */
 		outcome_fail(o, MHD_HTTP_UNAUTHORIZED, "bad_login",
@@ -1017,6 +1024,7 @@ void flow_login(struct request *rq, struct outcome *o)
 	json_object_set_new(o->data, "uid", json_string(norm));
 	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
 out:
+	xfree_secret(&bind_pw);
 	dir_free(&user);
 	dir_entry_free(&e);
 	free(masked);

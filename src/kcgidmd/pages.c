@@ -335,6 +335,12 @@ static int render_signin(struct request *rq, const struct outcome *o,
 		input(b, o, "密碼", "password", "password", NULL, NULL,
 		      "autocomplete=\"current-password\" "
 		      "placeholder=\"請輸入密碼\" required");
+		if (rq->app->cfg->otp_enabled)
+			input(b, o, "動態密碼", "otp", "text", NULL, NULL,
+			      "autocomplete=\"one-time-code\" "
+			      "inputmode=\"numeric\" pattern=\"[0-9]{6,8}\" "
+			      "maxlength=\"8\" placeholder=\"已啟用者請輸入"
+			      "驗證器 App 上的 6 位數字\"");
 		wbuf_puts(b,
 			  "<p class=\"hint\">登入帳號為市府 email 帳號@前的字串"
 			  "，如電子郵件為 abc@kcg.gov.tw，則登入帳號為 abc。"

@@ -82,6 +82,8 @@ static const struct setting_def settings[] = {
 	I("review.delay_seconds", SET_INT, "3600", review_delay_seconds, 0,
 	  30 * 86400),
 	I("review.pending_max_days", SET_INT, "30", pending_max_days, 1, 3650),
+	I("otp.enabled", SET_INT, "0", otp_enabled, 0, 1),
+	S("otp.issuer", SET_STR, "KCG", otp_issuer),
 	S("web.listen_address", SET_STR, "127.0.0.1", web_listen_address),
 	I("web.listen_port", SET_INT, "8080", web_listen_port, 1, 65535),
 	I("web.session_seconds", SET_INT, "900", web_session_seconds, 60,

@@ -62,6 +62,9 @@ struct kcg_config {
 	char *review_mode;	  /* manual | auto */
 	int review_delay_seconds; /* auto: approve applications this old */
 	int pending_max_days;	  /* purge: applications never reviewed */
+	/* otp: 動態密碼 with slapd's otp overlay */
+	int otp_enabled;  /* 1: the web sign-in asks for the code */
+	char *otp_issuer; /* the issuer an authenticator app shows */
 	/* kcgidmd, the web front */
 	char *web_listen_address; /* 127.0.0.1: behind a TLS reverse proxy */
 	int web_listen_port;

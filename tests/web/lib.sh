@@ -118,6 +118,8 @@ EOF
 	add_web_settings "$conf" "base_url = \"$base\"" "listen_port = $port" \
 		"cookie_secure = 0" "static_dir = \"$top/web/static\"" \
 		"contact_file = \"$tmp/contact.txt\"" "$@"
+	# more groups for the configuration (test_cert.sh: cert = { ... })
+	[ -z "${WEB_EXTRA_CONF:-}" ] || printf '%s\n' "$WEB_EXTRA_CONF" >>"$conf"
 	kcgidm roster import "$top/etc/sample-roster.csv" >"$tmp/roster.out" 2>&1 ||
 		{ cat "$tmp/roster.out"; die "roster import failed"; }
 	if [ "${KCGIDMD_VALGRIND:-}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
