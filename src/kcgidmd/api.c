@@ -38,6 +38,7 @@ static const struct route {
 	{0, "/api/v1/account", flow_account},
 	{0, "/api/v1/contact", flow_contact},
 	{1, "/api/v1/apply/verify", flow_verify},
+	{1, "/api/v1/apply/verify-cert", flow_verify_cert},
 	{1, "/api/v1/apply/confirm", flow_confirm},
 	{1, "/api/v1/apply/consent", flow_consent},
 	{1, "/api/v1/apply/uid-check", flow_uid_check},

@@ -663,22 +663,32 @@ static int post_reset(struct request *rq)
 static int get_apply(struct request *rq)
 {
 	struct wbuf *b = begin(rq, SITE_ACCOUNT, "申請帳號");
+	/* 自然人憑證驗證 when cert.ca_file is configured */
+	const char *cert =
+		rq->app->certs != NULL
+			? "<li class=\"method\"><a class=\"method-name\" "
+			  "href=\"/apply/"
+			  "cert\">我要申請帳號<br>(自然人憑證驗證)"
+			  "</a></li>\n"
+			: "<li class=\"method disabled\"><span class=\"method-"
+			  "name\">我要申請帳號<br>(自然人憑證驗證)</span><span "
+			  "class=\"method-note\">本伺服器未啟用</span></li>\n";
 
-	wbuf_puts(b, "<section class=\"card\">\n<p>請選擇驗證方式：</p>\n"
-		     "<ul class=\"methods\">\n"
-		     "<li class=\"method disabled\"><span class=\"method-"
-		     "name\">我要申請帳號<br>(行動自然人憑證)</span><span "
-		     "class=\"method-note\">本伺服器未啟用</span></li>\n"
-		     "<li class=\"method disabled\"><span class=\"method-"
-		     "name\">我要申請帳號<br>(自然人憑證驗證)</span><span "
-		     "class=\"method-note\">本伺服器未啟用</span></li>\n"
-		     "<li class=\"method\"><a class=\"method-name\" "
-		     "href=\"/apply/verify\">我要申請帳號<br>(個人資料驗證)</a>"
-		     "</li>\n</ul>\n<p class=\"hint\">已申請過帳號者請改用帳號"
-		     "登入；若忘記「帳號」可請人事室協助代查詢，或使用<a "
-		     "href=\"/forgot-account\">忘記帳號</a>，並用<a "
-		     "href=\"/forgot-password\">忘記密碼</a>提出申請。</p>\n"
-		     "</section>\n");
+	wbuf_printf(b,
+		    "<section class=\"card\">\n<p>請選擇驗證方式：</p>\n"
+		    "<ul class=\"methods\">\n"
+		    "<li class=\"method disabled\"><span class=\"method-"
+		    "name\">我要申請帳號<br>(行動自然人憑證)</span><span "
+		    "class=\"method-note\">本伺服器未啟用</span></li>\n"
+		    "%s"
+		    "<li class=\"method\"><a class=\"method-name\" "
+		    "href=\"/apply/verify\">我要申請帳號<br>(個人資料驗證)</a>"
+		    "</li>\n</ul>\n<p class=\"hint\">已申請過帳號者請改用帳號"
+		    "登入；若忘記「帳號」可請人事室協助代查詢，或使用<a "
+		    "href=\"/forgot-account\">忘記帳號</a>，並用<a "
+		    "href=\"/forgot-password\">忘記密碼</a>提出申請。</p>\n"
+		    "</section>\n",
+		    cert);
 	return finish(rq, b, MHD_HTTP_OK);
 }
 
@@ -730,6 +740,54 @@ static int post_verify(struct request *rq)
 	flow_verify(rq, &o);
 	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
 			     : render_verify(rq, &o, o.status);
+	outcome_clear(&o);
+	return ret;
+}
+
+/* render_cert - 自然人憑證驗證: the certificate comes with the connection;
+ * the applicant types the national ID (the certificate holds only its
+ * last four digits). */
+static int render_cert(struct request *rq, const struct outcome *o, int status)
+{
+	struct wbuf *b = begin(rq, SITE_ACCOUNT, "自然人憑證驗證");
+
+	wbuf_puts(b, "<section class=\"card\">\n");
+	if (rq->app->certs == NULL) {
+		wbuf_puts(b,
+			  "<p class=\"disabled-note\">本伺服器未啟用自然人"
+			  "憑證驗證，請使用<a href=\"/apply/verify\">個人資料"
+			  "驗證</a>。</p>\n</section>\n");
+		return finish(rq, b, status);
+	}
+	form_open(b, rq, "/apply/cert", "form");
+	general(b, o);
+	wbuf_puts(b, "<p class=\"hint\">請插入自然人憑證卡，並於瀏覽器詢問時"
+		     "選擇您的憑證；姓名取自憑證，請輸入身分證字號。</p>\n");
+	input(b, o, "身分證字號", "national_id", "text",
+	      typed(rq, "national_id", ""), NULL,
+	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
+	      "required maxlength=\"10\"");
+	wbuf_puts(b, "<div class=\"actions\"><a class=\"button\" "
+		     "href=\"/apply\">上一步</a><button type=\"submit\" "
+		     "class=\"primary\">下一步</button></div>\n</form>\n"
+		     "</section>\n");
+	return finish(rq, b, status);
+}
+
+static int get_cert(struct request *rq)
+{
+	return render_cert(rq, NULL, MHD_HTTP_OK);
+}
+
+static int post_cert(struct request *rq)
+{
+	struct outcome o;
+	int ret;
+
+	outcome_init(&o);
+	flow_verify_cert(rq, &o);
+	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
+			     : render_cert(rq, &o, o.status);
 	outcome_clear(&o);
 	return ret;
 }
@@ -1343,6 +1401,8 @@ static const struct page_route {
 	{0, "/apply", get_apply},
 	{0, "/apply/verify", get_verify},
 	{1, "/apply/verify", post_verify},
+	{0, "/apply/cert", get_cert},
+	{1, "/apply/cert", post_cert},
 	{0, "/apply/confirm", get_confirm},
 	{1, "/apply/confirm", post_confirm},
 	{0, "/apply/form", get_form},
