@@ -26,6 +26,8 @@ struct cert_trust {
 	time_t crl_next_update; /* the earliest nextUpdate of the CRLs */
 };
 
+static const char *status_message(unsigned int status);
+
 /* load_crls - the CRLs of FILE, PEM or DER. */
 static int load_crls(const char *file, gnutls_x509_crl_t **crls_r,
 		     unsigned int *n_r, const char **error_r)
@@ -101,6 +103,17 @@ int cert_trust_open(const char *ca_file, const char *crl_file,
 		if (next != (time_t)-1 && (t->crl_next_update == (time_t)-1 ||
 					   next < t->crl_next_update))
 			t->crl_next_update = next;
+	}
+	if (t->crl_next_update != (time_t)-1 &&
+	    time(NULL) > t->crl_next_update) {
+		/* GnuTLS would drop it as superseded: say why */
+		for (i = 0; i < n; i++)
+			gnutls_x509_crl_deinit(crls[i]);
+		*error_r = err_fmt(
+			"%s: %s", crl_file,
+			status_message(GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED));
+		r = KCG_EINVAL;
+		goto out;
 	}
 	/* The trust list owns the CRLs from here on: it keeps those that
 	 * verify against the CAs and (with NO_DUPLICATES) frees the rest. */
