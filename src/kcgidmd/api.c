@@ -51,6 +51,7 @@ static const struct route {
 	{1, "/api/v1/reset", flow_reset},
 	{1, "/api/v1/forgot-account", flow_forgot_account},
 	{1, "/api/v1/login", flow_login},
+	{1, "/api/v1/login/cert", flow_login_cert},
 	{1, "/api/v1/logout", flow_logout},
 	{1, "/api/v1/account/password", flow_account_password},
 	{1, "/api/v1/account/recovery-mail", flow_account_recovery},

@@ -1192,6 +1192,7 @@ void flow_login(struct request *rq, struct outcome *o)
 	xfree_secret(&s->login_uid);
 	xfree_secret(&s->last_login);
 	s->login_uid = xstrdup(norm);
+	s->login_method = NULL;
 	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
 		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
 	log_info("signed in: uid=%s from %s", norm, rq->ip);
@@ -1201,6 +1202,117 @@ out:
 	dir_free(&user);
 	dir_entry_free(&e);
 	free(masked);
+}
+
+/*
+ * cert_account - the uid of the account of the holder of the client
+ * certificate whose typed ID is NORM, with its entry; or an outcome.
+ */
+static int cert_account(struct request *rq, struct outcome *o, const char *norm,
+			struct dir *dir, char **uid_r, struct dir_entry **e_r)
+{
+	const unsigned char *der[MAX_PEER_CHAIN];
+	size_t len[MAX_PEER_CHAIN];
+	struct vmethod_input in;
+	struct cert_holder *h = NULL;
+	const char *err = NULL;
+	char *pem = NULL, *masked = NULL;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	*uid_r = NULL;
+	if (peer_chain(rq, &in, der, len, &pem) < 0) {
+		outcome_fail(o, MHD_HTTP_BAD_REQUEST, "no_certificate",
+			     "請插入自然人憑證卡並選擇憑證 / no client "
+			     "certificate was presented");
+		r = KCG_EINVAL;
+		goto out;
+	}
+	r = in.cert_pem != NULL
+		    ? cert_check_pem(rq->app->certs, in.cert_pem,
+				     in.cert_pem_len, &h, &err)
+		    : cert_check_der(rq->app->certs, in.cert_der,
+				     in.cert_der_len, in.cert_n, &h, &err);
+	if (r == 0 && !cert_holder_id_matches(h, norm)) {
+		err = "身分證字號與憑證不符 / the national ID does not match "
+		      "the certificate";
+		r = KCG_EINVAL;
+	}
+	if (r == 0)
+		r = account_find_person(dir, rq->app->ih, h->name, norm, uid_r,
+					&err);
+	if (r == 0 && *uid_r == NULL) {
+		err = "查無帳號，請先申請帳號 / no account: apply for one "
+		      "first";
+		r = KCG_ENOTFOUND;
+	}
+	if (r == 0)
+		r = account_show(dir, *uid_r, e_r, &masked, &err);
+	if (r < 0) {
+		log_info("certificate sign-in refused from %s: %s", rq->ip,
+			 err);
+		outcome_kcg(o, r, err);
+		free(*uid_r);
+		*uid_r = NULL;
+	}
+out:
+	free(masked);
+	free(pem);
+	cert_holder_free(&h);
+	return r;
+}
+
+void flow_login_cert(struct request *rq, struct outcome *o)
+{
+	const char *id = param(rq, "national_id"), *err = NULL, *status;
+	char norm[NATID_LEN + 1] = "";
+	struct dir_entry *e = NULL;
+	struct session *s = rq->sess;
+	struct dir *dir;
+	char *uid = NULL;
+
+	if (rq->app->certs == NULL) {
+		outcome_fail(o, MHD_HTTP_NOT_FOUND, "not_enabled",
+			     "本伺服器未啟用自然人憑證登入 / citizen "
+			     "certificates are not enabled here");
+		return;
+	}
+	if (blank(id))
+		outcome_field(o, "national_id",
+			      "請輸入身分證字號 / enter your national ID");
+	else if (natid_normalize(id, norm, NULL, &err) < 0)
+		outcome_field(o, "national_id", err);
+	if (!outcome_ok(o) || limited(rq, o, "login", norm) ||
+	    (dir = need_dir(rq, o)) == NULL ||
+	    cert_account(rq, o, norm, dir, &uid, &e) < 0)
+		goto out;
+	status = dir_entry_value(e, "kcgAccountStatus");
+	if (status == NULL || strcmp(status, "active") != 0) {
+		outcome_fail(o, MHD_HTTP_FORBIDDEN, "not_active",
+			     status != NULL && strcmp(status, "pending") == 0
+				     ? "帳號審核中：需等待審核您是否為市府員工"
+				       "，請1~4小時後或隔天再登入。 / the "
+				       "account is still under review"
+				     : "帳號已停用，請洽人事室或資訊中心 / the "
+				       "account is disabled");
+		goto out;
+	}
+	session_rotate(rq->app->sessions, s);
+	rq->set_cookie = 1;
+	xfree_secret(&s->login_uid);
+	xfree_secret(&s->last_login);
+	s->login_uid = xstrdup(uid);
+	s->login_method = "自然人憑證";
+	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
+		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
+	log_info("signed in with a citizen certificate: uid=%s from %s", uid,
+		 rq->ip);
+	json_object_set_new(o->data, "uid", json_string(uid));
+	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
+out:
+	explicit_bzero(norm, sizeof(norm));
+	dir_entry_free(&e);
+	free(uid);
 }
 
 void flow_logout(struct request *rq, struct outcome *o)
@@ -1258,7 +1370,10 @@ void flow_account(struct request *rq, struct outcome *o)
 	json_object_set_new(o->data, "account_type", str_or_null(type));
 	json_object_set_new(o->data, "account_type_label",
 			    json_string(roster_account_type_label(type)));
-	json_object_set_new(o->data, "login_method", json_string("帳密"));
+	json_object_set_new(o->data, "login_method",
+			    json_string(rq->sess->login_method
+						? rq->sess->login_method
+						: "帳密"));
 	json_object_set_new(o->data, "last_login",
 			    last[0] ? json_string(last) : json_null());
 	json_object_set_new(o->data, "mail",

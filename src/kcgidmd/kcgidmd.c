@@ -29,8 +29,10 @@
  * Citizen certificates (自然人憑證, docs/citizen-certificate.md): with
  * web.tls_cert_file kcgidmd serves HTTPS itself and, with cert.ca_file,
  * asks every client for a certificate (optional at the handshake); only
- * /apply/cert uses it, after checking the chain, the CRL and the holder
- * itself. A proxy's certificate header (web.trust_cert_header) is read
+ * /apply/cert and /login/cert use it, after checking the chain, the CRL
+ * and the holder themselves. A certificate sign-in has no directory bind,
+ * so it can look at the account but not change the password or the
+ * recovery address, which need the current password. A proxy's certificate header (web.trust_cert_header) is read
  * only when configured and only from the loopback, and the chain in it is
  * checked the same way: the proxy is trusted to pass the certificate the
  * client proved it holds, not to have judged it.

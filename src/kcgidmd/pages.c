@@ -294,6 +294,21 @@ static int go(struct request *rq, const char *path, const char *flash)
 
 /* ---- 登入 and the account page ------------------------------------------ */
 
+/* signin_cert - the 自然人憑證 tab when cert.ca_file is configured. */
+static void signin_cert(struct wbuf *b, struct request *rq,
+			const struct outcome *o)
+{
+	form_open(b, rq, "/login/cert?method=cert", "form signin");
+	general(b, o);
+	wbuf_puts(b, "<p class=\"hint\">請插入自然人憑證卡，並於瀏覽器詢問時"
+		     "選擇您的憑證。</p>\n");
+	input(b, o, "身分證字號", "national_id", "text", NULL, NULL,
+	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
+	      "required maxlength=\"10\"");
+	wbuf_puts(b, "<div class=\"actions\"><button type=\"submit\" "
+		     "class=\"primary\">登入</button></div>\n</form>\n");
+}
+
 static int render_signin(struct request *rq, const struct outcome *o,
 			 int status)
 {
@@ -319,7 +334,9 @@ static int render_signin(struct request *rq, const struct outcome *o,
 					: "",
 			    tabs[i][1]);
 	wbuf_puts(b, "</nav>\n<section class=\"card\">\n");
-	if (active != 0) {
+	if (active == 1 && rq->app->certs != NULL) {
+		signin_cert(b, rq, o);
+	} else if (active != 0) {
 		wbuf_printf(b,
 			    "<p class=\"disabled-note\">%s："
 			    "本伺服器未啟用此登入方式，請使用「一般登入」。"
@@ -351,6 +368,19 @@ static int get_signin(struct request *rq)
 	if (rq->sess->login_uid != NULL)
 		return http_redirect(rq, "/account");
 	return render_signin(rq, NULL, MHD_HTTP_OK);
+}
+
+static int post_login_cert(struct request *rq)
+{
+	struct outcome o;
+	int ret;
+
+	outcome_init(&o);
+	flow_login_cert(rq, &o);
+	ret = outcome_ok(&o) ? go(rq, "/account", NULL)
+			     : render_signin(rq, &o, o.status);
+	outcome_clear(&o);
+	return ret;
 }
 
 static int post_login(struct request *rq)
@@ -1387,6 +1417,7 @@ static const struct page_route {
 } page_routes[] = {
 	{0, "/", get_signin},
 	{1, "/login", post_login},
+	{1, "/login/cert", post_login_cert},
 	{0, "/account", get_account},
 	{1, "/account/password", post_account_password},
 	{1, "/account/recovery-mail", post_account_recovery},

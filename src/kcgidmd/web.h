@@ -78,6 +78,7 @@ struct session {
 	/* sign-in */
 	char *login_uid;
 	char *last_login; /* GeneralizedTime of the previous login, or NULL */
+	const char *login_method; /* 登入方式 (static); NULL: 帳密 */
 	/* a one-shot notice for the next page */
 	char *flash;
 	struct session *next;
@@ -191,6 +192,8 @@ void flow_forgot_password(struct request *rq, struct outcome *o);
 void flow_reset(struct request *rq, struct outcome *o);
 void flow_forgot_account(struct request *rq, struct outcome *o);
 void flow_login(struct request *rq, struct outcome *o);
+/* flow_login_cert - 自然人憑證 sign-in: client certificate + national_id. */
+void flow_login_cert(struct request *rq, struct outcome *o);
 void flow_logout(struct request *rq, struct outcome *o);
 void flow_account(struct request *rq, struct outcome *o);
 void flow_account_password(struct request *rq, struct outcome *o);

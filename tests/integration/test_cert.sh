@@ -15,8 +15,8 @@
 # configuration checks. kcgidmd serving HTTPS itself with client
 # certificates, driven by curl --cert: the application page, the API's
 # verify-cert for each case, a whole application that ends in the receipt
-# with 驗證方式：自然人憑證驗證, the HTML form, and the proxy's certificate
-# header.
+# with 驗證方式：自然人憑證驗證, certificate sign-in, the HTML forms, and the
+# proxy's certificate header.
 #
 # Exit 0 pass, 1 fail, 77 skip (certtool, curl or smtp-sink missing).
 
@@ -334,7 +334,52 @@ code=$(curl -s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar" $(with revoked) \
 [ "$code" = 400 ] && grep -qF "憑證已廢止" "$out" &&
 	ok "POST /apply/cert with a revoked certificate shows why" || notok "POST /apply/cert revoked ($code)"
 
+# --- 自然人憑證 sign-in ------------------------------------------------------
+# shellcheck disable=SC2046
+api POST /api/v1/login/cert '{"national_id":"E223456712"}' $(with chen)
+expect "certificate sign-in while the application is pending" 403 'd["message"]' 帳號審核中
+kcgidm approve chenml >"$out" 2>&1 && ok "kcgidm approve chenml" || notok "approve chenml"
+# shellcheck disable=SC2046
+api POST /api/v1/login/cert '{"national_id":"E223456712"}' $(with chen)
+expect "certificate sign-in: 陳美玲 is chenml" 200 'd["uid"]' chenml
+csrf=$(j 'd["csrf_token"]')
+api GET /api/v1/account
+expect "the account page says 登入方式: 自然人憑證" 200 'd["uid"]' chenml \
+	'd["name"]' 陳美玲 'd["login_method"]' 自然人憑證
+api POST /api/v1/logout '{}'
+api GET /api/v1/session
+csrf=$(j 'd["csrf_token"]')
+# shellcheck disable=SC2046
+api POST /api/v1/login/cert '{"national_id":"E123456783"}' $(with valid)
+expect "certificate sign-in without an account" 404 'd["message"]' 查無帳號
+# shellcheck disable=SC2046
+api POST /api/v1/login/cert '{"national_id":"E223456712"}' $(with revoked)
+expect "certificate sign-in with a revoked certificate" 400 'd["message"]' 憑證已廢止
+# shellcheck disable=SC2046
+api POST /api/v1/login/cert '{"national_id":"E123456783"}' $(with chen)
+expect "certificate sign-in with someone else's ID" 400 'd["message"]' 身分證字號與憑證不符
+api POST /api/v1/login/cert '{"national_id":"E223456712"}'
+expect "certificate sign-in without a certificate" 400 'd["code"]' no_certificate
+api GET /api/v1/account
+expect "none of these signed anybody in" 401 'd["code"]' not_signed_in
+code=$(curl -s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar" "$base/?method=cert")
+fcsrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$out" | head -n 1)
+[ "$code" = 200 ] && grep -qF 'action="/login/cert?method=cert"' "$out" &&
+	grep -qF 'name="national_id"' "$out" &&
+	ok "the sign-in page's 自然人憑證 tab has a form when configured" || notok "sign-in tab ($code)"
+# shellcheck disable=SC2046
+code=$(curl -s -o "$out" -D "$pki/hdr" -w '%{http_code}' -c "$jar" -b "$jar" $(with chen) \
+	--data-urlencode "csrf=$fcsrf" --data-urlencode national_id=E223456712 \
+	"$base/login/cert?method=cert")
+[ "$code" = 303 ] && grep -qi '^Location: /account' "$pki/hdr" &&
+	ok "POST /login/cert signs in and goes to the account page" || notok "POST /login/cert ($code)"
+code=$(curl -s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar" "$base/account")
+[ "$code" = 200 ] && grep -qF "自然人憑證" "$out" && grep -qF "chenml" "$out" &&
+	ok "the account page after certificate sign-in" || notok "account page ($code)"
+
 # the reverse proxy's header (nginx's \$ssl_client_escaped_cert), from the loopback
+api GET /api/v1/session
+csrf=$(j 'd["csrf_token"]')
 urlenc() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe=""))' "$1"; }
 api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
 	-H "X-SSL-Client-Cert: $(urlenc "$pki/valid.pem")"
