@@ -32,10 +32,11 @@
  * /apply/cert and /login/cert use it, after checking the chain, the CRL
  * and the holder themselves. A certificate sign-in has no directory bind,
  * so it can look at the account but not change the password or the
- * recovery address, which need the current password. A proxy's certificate header (web.trust_cert_header) is read
- * only when configured and only from the loopback, and the chain in it is
- * checked the same way: the proxy is trusted to pass the certificate the
- * client proved it holds, not to have judged it.
+ * recovery address, which need the current password. A proxy's
+ * certificate header (web.trust_cert_header) is read only when configured
+ * and only from the loopback, and the chain in it is checked the same
+ * way: the proxy is trusted to pass the certificate the client proved it
+ * holds, not to have judged it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
