@@ -36,7 +36,9 @@
  * certificate header (web.trust_cert_header) is read only when configured
  * and only from the loopback, and the chain in it is checked the same
  * way: the proxy is trusted to pass the certificate the client proved it
- * holds, not to have judged it.
+ * holds, not to have judged it. (A certificate is public, so the header
+ * is only as safe as the loopback port: it is refused with
+ * web.tls_cert_file, where no proxy exists.)
  */
 #include <arpa/inet.h>
 #include <errno.h>

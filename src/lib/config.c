@@ -373,6 +373,16 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 		return KCG_EINVAL;
 	}
 	if (cfg->web_trust_cert_header != NULL &&
+	    cfg->web_tls_cert_file != NULL) {
+		/* a client on the loopback could name anybody's (public)
+		 * certificate in the header, with no proxy to overwrite it */
+		*error_r = err_fmt("%s: kcgidmd 自行提供 TLS 時沒有可信任的代理"
+				   " / with web.tls_cert_file there is no "
+				   "proxy whose header could be trusted",
+				   line_of(cfg, lc, "web.trust_cert_header"));
+		return KCG_EINVAL;
+	}
+	if (cfg->web_trust_cert_header != NULL &&
 	    (cfg->web_trust_cert_header[0] == '\0' ||
 	     strspn(cfg->web_trust_cert_header,
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -139,8 +139,7 @@ WEB_EXTRA_CONF="cert = {
 	crl_file = \"$pki/moica.crl\";
 };"
 web_start "tls_cert_file = \"$pki/server.pem\"" \
-	"tls_key_file = \"$pki/server.key\"" \
-	'trust_cert_header = "X-SSL-Client-Cert"' "rate_limit = 100"
+	"tls_key_file = \"$pki/server.key\"" "rate_limit = 100"
 
 # --- the CLI -------------------------------------------------------------------
 # cli DESC STATUS TEXT ARGS... - kcgidm ARGS exits STATUS and says TEXT
@@ -377,16 +376,48 @@ code=$(curl -s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar" "$base/account")
 [ "$code" = 200 ] && grep -qF "自然人憑證" "$out" && grep -qF "chenml" "$out" &&
 	ok "the account page after certificate sign-in" || notok "account page ($code)"
 
-# the reverse proxy's header (nginx's \$ssl_client_escaped_cert), from the loopback
+urlenc() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe=""))' "$1"; }
 api GET /api/v1/session
 csrf=$(j 'd["csrf_token"]')
-urlenc() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe=""))' "$1"; }
+api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
+	-H "X-SSL-Client-Cert: $(urlenc "$pki/valid.pem")"
+expect "without web.trust_cert_header the header is ignored" 400 'd["code"]' no_certificate
+
+# --- behind the reverse proxy: its header, trusted from the loopback ----------
+# A second kcgidmd on the same directory, plain HTTP as behind nginx, with
+# web.trust_cert_header (nginx's $ssl_client_escaped_cert).
+pport=$(free_port)
+pbase=http://127.0.0.1:$pport
+sed -e '/tls_cert_file/d' -e '/tls_key_file/d' \
+	-e "s/listen_port = $port;/listen_port = $pport;/" "$conf" >"$pki/proxy.conf"
+add_web_settings "$pki/proxy.conf" 'trust_cert_header = "X-SSL-Client-Cert"'
+"$kcgidmd_bin" -c "$pki/proxy.conf" --foreground >"$pki/proxy.log" 2>&1 &
+proxy_pid=$!
+for i in $(seq 1 100); do
+	curl -s -o /dev/null "$pbase/healthz" && break
+	kill -0 "$proxy_pid" 2>/dev/null || break
+	sleep 0.1
+done
+base_saved=$base base=$pbase
+: >"$jar"
+api GET /api/v1/session
+csrf=$(j 'd["csrf_token"]')
 api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
 	-H "X-SSL-Client-Cert: $(urlenc "$pki/valid.pem")"
 expect "the proxy's certificate header is checked and accepted" 200 'd["hr"]["name"]' 王小明
 api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
 	-H "X-SSL-Client-Cert: $(urlenc "$pki/revoked.pem")"
 expect "the proxy's header gets no trust of its own: revoked is refused" 400 'd["message"]' 憑證已廢止
+api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
+	-H "X-SSL-Client-Cert: %zz"
+expect "a malformed header is no certificate" 400 'd["code"]' no_certificate
+kill -TERM "$proxy_pid" 2>/dev/null
+wait "$proxy_pid" 2>/dev/null
+base=$base_saved
+conf_with ""
+add_web_settings "$pki/alt.conf" 'trust_cert_header = "X-SSL-Client-Cert"'
+altcli "web.trust_cert_header with web.tls_cert_file is refused" 2 \
+	"no proxy whose header could be trusted" show chenml
 
 web_stop
 [ "${kcgidmd_status:-0}" = 0 ] && ok "kcgidmd exits 0 on SIGTERM" ||
