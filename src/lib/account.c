@@ -817,9 +817,14 @@ int account_apply(struct dir *dir, const struct kcg_config *cfg,
 {
 	int r = apply_account(dir, cfg, ih, req, receipt_r, error_r);
 
+	/* the note says how the applicant was verified (驗證方式) */
 	audit_result("apply", req->uid, r, r < 0 ? *error_r : NULL,
-		     r == 0 && req->want_mail ? "pending, with a mailbox"
-					      : "pending");
+		     r < 0 ? NULL
+			   : err_fmt("pending%s; verified: %s",
+				     req->want_mail ? ", with a mailbox" : "",
+				     req->method != NULL
+					     ? req->method
+					     : VMETHOD_PERSONAL_DATA));
 	return r;
 }
 

@@ -194,6 +194,10 @@ kcgidm --json show linzh >"$out" 2>&1
 	ok "the directory holds kcgVerificationMethod: citizen-certificate" ||
 	notok "kcgVerificationMethod"
 
+kcgidm log linzh >"$out" 2>&1
+grep -qF "verified: citizen-certificate" "$out" &&
+	ok "the audit log says how linzh was verified" || notok "audit note"
+
 # other configurations, with the same directory
 conf_with() {
 	sed '/^cert = {/,/^};/d' "$conf" >"$pki/alt.conf"
