@@ -25,6 +25,20 @@
  * mode), so the one libldap session and the audit log are never shared
  * between threads. The same loop runs the review of pending applications
  * (lifecycle_review) once a minute.
+ *
+ * Citizen certificates (自然人憑證, docs/citizen-certificate.md): with
+ * web.tls_cert_file kcgidmd serves HTTPS itself and, with cert.ca_file,
+ * asks every client for a certificate (optional at the handshake); only
+ * /apply/cert and /login/cert use it, after checking the chain, the CRL
+ * and the holder themselves. A certificate sign-in has no directory bind,
+ * so it can look at the account but not change the password or the
+ * recovery address, which need the current password. A proxy's
+ * certificate header (web.trust_cert_header) is read only when configured
+ * and only from the loopback, and the chain in it is checked the same
+ * way: the proxy is trusted to pass the certificate the client proved it
+ * holds, not to have judged it. (A certificate is public, so the header
+ * is only as safe as the loopback port: it is refused with
+ * web.tls_cert_file, where no proxy exists.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,12 +56,14 @@
 #include <microhttpd.h>
 
 #include "audit.h"
+#include "cert.h"
 #include "config.h"
 #include "dir.h"
 #include "idhash.h"
 #include "kcg.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "secret.h"
 #include "utf8.h"
 #include "web.h"
 #include "xalloc.h"
@@ -337,6 +353,42 @@ static void wipe_free(void *p)
 	free(p);
 }
 
+/*
+ * tls_options - MHD options for HTTPS from web.tls_cert_file and
+ * web.tls_key_file, with the certificate request when cert.ca_file is set.
+ * Fills OPTS (4 entries, ending in MHD_OPTION_END) and the PEM texts
+ * (caller frees; the key with xfree_secret). Returns 0 or -1 (logged).
+ */
+static int tls_options(const struct kcg_config *cfg,
+		       struct MHD_OptionItem *opts, char **cert_r, char **key_r,
+		       char **trust_r, unsigned int *flags)
+{
+	const char *err = NULL;
+	int n = 0;
+
+	if (cfg->web_tls_cert_file == NULL)
+		goto out;
+	if (secret_read_file(cfg->web_tls_cert_file, 0, cert_r, NULL, &err) <
+		    0 ||
+	    secret_read_file(cfg->web_tls_key_file, 1, key_r, NULL, &err) < 0 ||
+	    (cfg->cert_ca_file != NULL &&
+	     secret_read_file(cfg->cert_ca_file, 0, trust_r, NULL, &err) < 0)) {
+		log_error("web TLS: %s", err);
+		return -1;
+	}
+	*flags |= MHD_USE_TLS;
+	opts[n++] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, *cert_r};
+	opts[n++] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, *key_r};
+	if (*trust_r != NULL)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST,
+						    0, *trust_r};
+out:
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	return 0;
+}
+
 static volatile sig_atomic_t got_signal;
 
 /* on_signal - SIGTERM, SIGINT: stop after the request at hand. */
@@ -384,6 +436,8 @@ int main(int argc, char **argv)
 	};
 	const char *conf = NULL, *err = NULL;
 	struct sockaddr_storage ss;
+	struct MHD_OptionItem tls[4];
+	char *tls_cert = NULL, *tls_key = NULL, *tls_trust = NULL;
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags = MHD_USE_ERROR_LOG;
 	struct sigaction sa;
@@ -425,6 +479,15 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	if (app.cfg->cert_ca_file != NULL &&
+	    cert_trust_open(app.cfg->cert_ca_file, app.cfg->cert_crl_file,
+			    &app.certs, &err) < 0) {
+		log_error("citizen certificates: %s", err);
+		goto out;
+	}
+	if (tls_options(app.cfg, tls, &tls_cert, &tls_key, &tls_trust, &flags) <
+	    0)
+		goto out;
 	if (listen_addr(app.cfg, &ss, &flags) < 0) {
 		log_error("web.listen_address: not a numeric address: %s",
 			  app.cfg->web_listen_address);
@@ -458,23 +521,24 @@ int main(int argc, char **argv)
 	app.rl = ratelimit_new(app.cfg->web_rate_limit);
 	if (app_dir(&app, &err) == NULL)
 		log_warning("directory not reachable yet: %s", err);
-	d = MHD_start_daemon(flags, (uint16_t)app.cfg->web_listen_port, NULL,
-			     NULL, handler, &app, MHD_OPTION_EXTERNAL_LOGGER,
-			     mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&ss,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-			     MHD_OPTION_CONNECTION_LIMIT, 256U,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			     (size_t)(64 * 1024), MHD_OPTION_END);
+	d = MHD_start_daemon(
+		flags, (uint16_t)app.cfg->web_listen_port, NULL, NULL, handler,
+		&app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+		MHD_OPTION_CONNECTION_LIMIT, 256U,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30U,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (d == NULL) {
 		log_error("cannot listen on %s port %d",
 			  app.cfg->web_listen_address,
 			  app.cfg->web_listen_port);
 		goto out;
 	}
-	log_info("listening on %s port %d", app.cfg->web_listen_address,
-		 app.cfg->web_listen_port);
+	log_info("listening on %s port %d%s%s", app.cfg->web_listen_address,
+		 app.cfg->web_listen_port, tls_cert != NULL ? " (HTTPS)" : "",
+		 app.certs != NULL ? ", citizen certificates on" : "");
 	next_review = time(NULL) + REVIEW_INTERVAL;
 	while (!got_signal) {
 		MHD_run_wait(d, 1000);
@@ -489,6 +553,10 @@ int main(int argc, char **argv)
 out:
 	session_store_free(&app.sessions);
 	ratelimit_free(&app.rl);
+	cert_trust_free(&app.certs);
+	free(tls_cert);
+	free(tls_trust);
+	xfree_secret(&tls_key);
 	dir_free(&app.dir);
 	idhash_free(&app.ih);
 	config_free(&app.cfg);

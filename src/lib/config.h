@@ -74,6 +74,12 @@ struct kcg_config {
 	int web_max_sessions;
 	char *web_contact_file; /* 聯絡人資訊 page text */
 	char *web_static_dir;	/* CSS and scripts */
+	/* citizen certificates (自然人憑證); see docs/citizen-certificate.md */
+	char *cert_ca_file;	     /* NULL: the method is off */
+	char *cert_crl_file;	     /* required with cert_ca_file */
+	char *web_tls_cert_file;     /* kcgidmd serves HTTPS itself */
+	char *web_tls_key_file;	     /* with web_tls_cert_file */
+	char *web_trust_cert_header; /* a proxy's client-certificate header */
 	/* where this came from, for messages */
 	char *path;
 };
