@@ -1196,7 +1196,7 @@ int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
 	 * thread is done with it, and a commit that arrives meanwhile frees
 	 * the operation under that thread (a crash in do_add, seen here). A
 	 * round trip first gives the thread time to finish: it narrows that
-	 * race, it cannot close it (see docs/performance.md). */
+	 * race, it cannot close it (roster.h: ROSTER_TXN_MIN). */
 	if (commit) {
 		struct berval *authzid = NULL;
 

@@ -619,7 +619,8 @@ static int write_plain(struct dir *dir, struct batch *b, struct pending *p,
  * broke it: that row is retried on its own (and rejected with the
  * server's reason), and the rest is committed again without it. When
  * the server does not say which, the set is split in halves. So one bad
- * row never sinks the others, and each commit is all or nothing.
+ * row never sinks the others, and each commit is all or nothing. Sets
+ * smaller than ROSTER_TXN_MIN are written row by row (see roster.h).
  */
 static int write_set(struct dir *dir, struct batch *b, size_t *idx, size_t k,
 		     const char **error_r)
@@ -630,7 +631,7 @@ static int write_set(struct dir *dir, struct batch *b, size_t *idx, size_t k,
 
 	if (k == 0)
 		return 0;
-	if (b->txn_ok && k > 1) {
+	if (b->txn_ok && k >= ROSTER_TXN_MIN) {
 		r = dir_txn_begin(dir, &started, error_r);
 		if (r < 0)
 			return r;
@@ -653,8 +654,10 @@ static int write_set(struct dir *dir, struct batch *b, size_t *idx, size_t k,
 		/* refused before the commit: not a row's fault but the
 		 * server's way with transactions; go on without them */
 		int ignored;
+		const char *ignored_err;
 
-		if (r == KCG_EDIR) {
+		if (r == KCG_EDIR) { /* the transaction went with the server */
+			(void)dir_txn_end(dir, 0, &ignored, &ignored_err);
 			*error_r = err;
 			return r;
 		}

@@ -72,6 +72,16 @@ struct roster_options {
  * lock for the whole batch, so batches stay bounded. */
 #define ROSTER_BATCH_DEFAULT 500
 #define ROSTER_BATCH_MAX     5000
+/*
+ * Fewer rows than this are written one by one, not in a transaction.
+ * slapd 2.5.13 answers a write inside a transaction before the thread
+ * that ran it is done with it; a commit that frees the operations while
+ * such a thread still works on one crashes slapd (in do_add; seen here
+ * with transactions of 2 rows, about once in a few hundred). A commit of
+ * many rows takes long enough for those threads to finish: no crash was
+ * seen in 240 commits of 500 rows. So small transactions are never sent.
+ */
+#define ROSTER_TXN_MIN 50
 
 /*
  * roster_import - read the CSV in FP (NAME for messages) and bring
