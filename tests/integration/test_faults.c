@@ -554,6 +554,17 @@ static void test_smtp_flapping(void **state)
 
 /* --- the spool's file system full --------------------------------------- */
 
+/* crlf_to_lf - drop the CRs of S (the decoded body keeps its CRLFs). */
+static void crlf_to_lf(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++)
+		if (*s != '\r')
+			*d++ = *s;
+	*d = '\0';
+}
+
 /* tree_has_partial - a file under DIR/tmp (a half-written message). */
 static int tmp_entries(const char *dir)
 {
@@ -571,8 +582,8 @@ static int tmp_entries(const char *dir)
 
 static void test_spool_disk_full(void **state)
 {
-	char mnt[600], subj[64], body[4096], part[1001], tail[31], **msgs,
-		**ids = NULL;
+	char mnt[600], subj[64], body[4096], head[67], part[1001], tail[31],
+		**msgs, **ids = NULL;
 	const char *err = NULL;
 	struct run r;
 	int n_ok = 0, i, r2, port;
@@ -627,13 +638,15 @@ static void test_spool_disk_full(void **state)
 		snprintf(subj, sizeof(subj), "full-%03d", i);
 		assert_int_equal(times_received(msgs, subj), 1);
 	}
-	/* whole: the body's first and last lines, and a middle part */
+	/* whole: the body's first line, a middle part and its end */
+	snprintf(head, sizeof(head), "\n%.65s", body);
 	snprintf(part, sizeof(part), "%.1000s", body + 2015);
 	snprintf(tail, sizeof(tail), "%.30s", body + sizeof(body) - 40);
 	for (i = 0; msgs[i] != NULL; i++)
-		if (strstr(msgs[i], part) == NULL ||
-		    strstr(msgs[i], "\nabcdefghijklmnopqrstuvwxyzabcdefghijkl"
-				    "\n") == NULL ||
+		crlf_to_lf(msgs[i]);
+	for (i = 0; msgs[i] != NULL; i++)
+		if (strstr(msgs[i], head) == NULL ||
+		    strstr(msgs[i], part) == NULL ||
 		    strstr(msgs[i], tail) == NULL)
 			fail_msg("message %d is not whole:\n%.6000s", i,
 				 msgs[i]);
