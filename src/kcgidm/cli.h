@@ -24,6 +24,18 @@ int cli_config(struct cli *cli);
 int cli_dir(struct cli *cli);
 int cli_idhash(struct cli *cli);
 
+/*
+ * cli_number - parse option NAME's value V, a whole number MIN..MAX, into
+ * *n_r; 0, or the usage error's exit status.
+ */
+int cli_number(const char *name, const char *v, unsigned min, unsigned max,
+	       unsigned *n_r);
+
+/* --jobs: worker connections for bulk work (enough to keep slapd busy on
+ * a small machine without crowding a big one). */
+#define CLI_JOBS_DEFAULT 4
+#define CLI_JOBS_MAX	 64
+
 /* cli_usage - report a usage error (exit 1). */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -50,5 +62,17 @@ int cmd_enable(struct cli *cli, int argc, char **argv);
 int cmd_delete(struct cli *cli, int argc, char **argv);
 int cmd_purge(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_otp(struct cli *cli, int argc, char **argv);
+
+/* apply --batch: the options that apply to every row. */
+struct batch_args {
+	const char *path;
+	const char *privacy_version;
+	const char *mail_rules_version; /* NULL: no row may ask for mail */
+	int approve;			/* approve each account at once */
+	unsigned jobs;
+};
+/* cmd_apply_batch - apply for every row of ARGS->path (see cmd_batch.c). */
+int cmd_apply_batch(struct cli *cli, const struct batch_args *args);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "cert.h"
 #include "cli.h"
 #include "config.h"
 #include "dir.h"
@@ -22,6 +23,7 @@
 #include "rocdate.h"
 #include "roster.h"
 #include "secret.h"
+#include "vmethod.h"
 #include "xalloc.h"
 
 /* print_hr - the seed's 人員資訊 table. */
@@ -39,14 +41,64 @@ static void print_hr(const struct account_hr *hr)
 			      : roster_account_type_label(hr->account_type));
 }
 
+/*
+ * cert_verify - 自然人憑證驗證 with the certificate chain in FILE (PEM, leaf
+ * first) and the typed national ID: the chain against cert.ca_file and
+ * cert.crl_file, then the roster. Returns 0 with *hr_r, or the exit status
+ * (reported).
+ */
+static int cert_verify(struct cli *cli, const char *file, const char *id,
+		       struct account_hr **hr_r)
+{
+	struct vmethod_ctx ctx = {cli->dir, cli->ih, NULL};
+	struct vmethod_input in;
+	struct cert_trust *trust = NULL;
+	const char *err = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	if (cli->cfg->cert_ca_file == NULL) {
+		r = out_error(KCG_EPOLICY,
+			      "本伺服器未啟用自然人憑證驗證 (cert.ca_file) / "
+			      "citizen certificates are not configured");
+		goto out;
+	}
+	r = cert_trust_open(cli->cfg->cert_ca_file, cli->cfg->cert_crl_file,
+			    &trust, &err);
+	if (r == 0)
+		r = secret_read_file(file, 0, &pem, &len, &err);
+	if (r < 0) {
+		r = out_error(r, err);
+		goto out;
+	}
+	ctx.trust = trust;
+	in.national_id = id;
+	in.cert_pem = pem;
+	in.cert_pem_len = len;
+	r = vmethod_verify(vmethod_find(VMETHOD_CITIZEN_CERT), &ctx, &in, hr_r,
+			   &err);
+	if (r < 0)
+		r = out_error(r, err);
+out:
+	free(pem);
+	cert_trust_free(&trust);
+	return r;
+}
+
 int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
 		{"national-id", required_argument, NULL, 'i'},
+		{"cert", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *name = NULL, *id = NULL, *err = NULL;
+	static const char usage[] = "usage: verify --name NAME --national-id "
+				    "ID | verify --cert FILE.pem --national-id "
+				    "ID";
+	const char *name = NULL, *id = NULL, *cert = NULL, *err = NULL;
 	struct account_hr *hr = NULL;
 	int c, r, status;
 
@@ -55,17 +107,23 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			name = optarg;
 		else if (c == 'i')
 			id = optarg;
+		else if (c == 'c')
+			cert = optarg;
 		else
-			return cli_usage("usage: verify --name NAME "
-					 "--national-id ID");
+			return cli_usage("%s", usage);
 	}
-	if (name == NULL || id == NULL || optind != argc)
-		return cli_usage("usage: verify --name NAME --national-id ID");
+	if ((name == NULL) == (cert == NULL) || id == NULL || optind != argc)
+		return cli_usage("%s", usage);
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		return status;
-	r = account_verify(cli->dir, cli->ih, name, id, &hr, &err);
-	if (r < 0)
-		return out_error(r, err);
+	if (cert != NULL) {
+		if ((status = cert_verify(cli, cert, id, &hr)) != 0)
+			return status;
+	} else {
+		r = account_verify(cli->dir, cli->ih, name, id, &hr, &err);
+		if (r < 0)
+			return out_error(r, err);
+	}
 	print_hr(hr);
 	out_text("以上資料均正確，我要申請帳號 (kcgidm apply ...)");
 	account_hr_free(&hr);
@@ -93,9 +151,11 @@ int cmd_uid(struct cli *cli, int argc, char **argv)
 /* print_receipt - the seed's 帳號申請單. */
 static void print_receipt(const struct account_receipt *rc)
 {
-	out_text("帳號申請單(已通過); 驗證方式：個人資料驗證");
+	const char *method = vmethod_label(rc->method);
+
+	out_text("帳號申請單(已通過); 驗證方式：%s", method);
 	out_str("form", "申請單類別", "帳號申請單");
-	out_str("verification", "驗證方式", "個人資料驗證");
+	out_str("verification", "驗證方式", method);
 	out_str("uid", "帳號", rc->uid);
 	out_str("mail", "公務電子郵件", rc->mail);
 	out_str("recovery_mail", "密碼復原用電子郵件", rc->recovery_mail);
@@ -125,15 +185,24 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		{"accept-mail-rules", required_argument, NULL, 'r'},
 		{"recovery-mail", required_argument, NULL, 'e'},
 		{"password-file", required_argument, NULL, 'f'},
+		{"batch", required_argument, NULL, 'B'},
+		{"approve", no_argument, NULL, 'A'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"cert", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
-		"usage: apply --name NAME --national-id ID --uid UID "
+		"usage: apply --name NAME|--cert FILE.pem --national-id ID "
+		"--uid UID "
 		"--accept-privacy VERSION [--mail --accept-mail-rules VERSION "
-		"--recovery-mail ADDR] [--password-file FILE]";
+		"--recovery-mail ADDR] [--password-file FILE]\n"
+		"       apply --batch FILE.csv --accept-privacy VERSION "
+		"[--accept-mail-rules VERSION] [--approve] [--jobs N]";
+	struct batch_args ba = {.jobs = 2 * CLI_JOBS_DEFAULT};
 	struct account_apply_req req;
 	struct account_receipt *rc = NULL;
-	const char *pwfile = NULL, *err = NULL;
+	const char *pwfile = NULL, *err = NULL, *cert = NULL;
+	struct account_hr *hr = NULL;
 	char *password = NULL;
 	int c, r, status;
 
@@ -164,12 +233,44 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		case 'f':
 			pwfile = optarg;
 			break;
+		case 'B':
+			ba.path = optarg;
+			break;
+		case 'A':
+			ba.approve = 1;
+			break;
+		case 'j':
+			if ((status = cli_number("--jobs", optarg, 1,
+						 CLI_JOBS_MAX, &ba.jobs)) != 0)
+				return status;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
 		default:
 			return cli_usage("%s", usage);
 		}
 	}
-	if (req.name == NULL || req.national_id == NULL || req.uid == NULL ||
-	    optind != argc)
+	if (ba.path != NULL) {
+		if (req.name != NULL || req.national_id != NULL ||
+		    req.uid != NULL || req.want_mail ||
+		    req.recovery_mail != NULL || pwfile != NULL ||
+		    cert != NULL || optind != argc)
+			return cli_usage("--batch takes the people from the "
+					 "file; %s",
+					 usage);
+		if (req.privacy_version == NULL)
+			return cli_usage("--batch needs --accept-privacy "
+					 "VERSION");
+		ba.privacy_version = req.privacy_version;
+		ba.mail_rules_version = req.mail_rules_version;
+		return cmd_apply_batch(cli, &ba);
+	}
+	if (ba.approve)
+		return cli_usage("--approve goes with --batch (else: kcgidm "
+				 "approve UID)");
+	if ((req.name == NULL) == (cert == NULL) || req.national_id == NULL ||
+	    req.uid == NULL || optind != argc)
 		return cli_usage("%s", usage);
 	if (req.privacy_version == NULL)
 		return out_error(
@@ -181,21 +282,34 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		return cli_usage("--accept-mail-rules goes with --mail");
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		return status;
+	if (cert != NULL) {
+		/* the roster's name, as the certificate's name matched it */
+		if ((status = cert_verify(cli, cert, req.national_id, &hr)) !=
+		    0)
+			return status;
+		req.name = hr->name;
+		req.method = VMETHOD_CITIZEN_CERT;
+	}
 	r = secret_read_password(pwfile, "密碼 / password: ",
 				 "密碼確認 / password again: ", &password,
 				 &err);
-	if (r < 0)
+	if (r < 0) {
+		account_hr_free(&hr);
 		return out_error(r, err);
+	}
 	req.password = password;
 	out_str("strength", "密碼強度 / strength",
 		pwquality_strength_label(
 			pwquality_strength(password, strlen(password))));
 	r = account_apply(cli->dir, cli->cfg, cli->ih, &req, &rc, &err);
 	xfree_secret(&password);
-	if (r < 0)
+	if (r < 0) {
+		account_hr_free(&hr);
 		return out_error(r, err);
+	}
 	print_receipt(rc);
 	account_receipt_free(&rc);
+	account_hr_free(&hr);
 	return 0;
 }
 
@@ -260,6 +374,8 @@ static void show_value(const char *attr, const char *label, const char *v)
 		if (strcmp(attr, "kcgAccountType") == 0 ||
 		    strcmp(attr, "kcgIkpdAccountType") == 0)
 			v = roster_account_type_label(v);
+		else if (strcmp(attr, "kcgVerificationMethod") == 0)
+			v = vmethod_label(v);
 		else if (strcmp(attr, "kcgMailEnabled") == 0)
 			v = strcmp(v, "TRUE") == 0 ? "是 / yes" : "否 / no";
 	}

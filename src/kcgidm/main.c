@@ -22,6 +22,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +42,20 @@ static const char usage_text[] =
 	"usage: kcgidm [-c FILE] [--json] [-v] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  roster import FILE.csv [--dry-run] [--full]\n"
-	"                                       import the HR roster\n"
+	"  roster import FILE.csv [--dry-run] [--full] [--batch-size N]\n"
+	"        [--jobs N]                     import the HR roster\n"
+	"  roster export-ldif FILE.csv          LDIF for a first slapadd -q\n"
 	"  verify --name NAME --national-id ID  個人資料驗證\n"
+	"  verify --cert FILE.pem --national-id ID  自然人憑證驗證\n"
 	"  uid check UID                        檢查重複\n"
 	"  apply --name NAME --national-id ID --uid UID\n"
 	"        --accept-privacy VERSION [--mail --accept-mail-rules VERSION\n"
 	"        --recovery-mail ADDR] [--password-file FILE]\n"
+	"        (--cert FILE.pem instead of --name: 自然人憑證驗證)\n"
 	"                                       提出申請 (status pending)\n"
+	"  apply --batch FILE.csv --accept-privacy VERSION\n"
+	"        [--accept-mail-rules VERSION] [--approve] [--jobs N]\n"
+	"                                       many applications (file 0600)\n"
 	"  approve UID                          review: pending -> active\n"
 	"  show UID                             the account, for admins\n"
 	"  consent show privacy|mail-rules      a notice's text and version\n"
@@ -82,6 +89,9 @@ static const char usage_text[] =
 	"  purge-inactive [--days N] [--dry-run|--disable|--delete]\n"
 	"                                       accounts unused for N days\n"
 	"  log UID                              the account's history\n"
+	"  otp enroll UID [--qr]                動態密碼: a new TOTP token\n"
+	"  otp disable UID                      remove it (password alone)\n"
+	"  otp status UID                       enrolled? last code used\n"
 	"  mail queue                           what waits in the spool\n"
 	"  mail flush                           try every queued message now\n"
 	"\n"
@@ -117,6 +127,21 @@ int cli_usage(const char *fmt, ...)
 		return out_error(KCG_EUSAGE, buf);
 	fprintf(stderr, "kcgidm: %s\n(kcgidm --help for usage)\n", buf);
 	return -KCG_EUSAGE;
+}
+
+int cli_number(const char *name, const char *v, unsigned min, unsigned max,
+	       unsigned *n_r)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n < min ||
+	    n > max)
+		return cli_usage("%s: %u to %u", name, min, max);
+	*n_r = (unsigned)n;
+	return 0;
 }
 
 int cli_config(struct cli *cli)
@@ -190,6 +215,7 @@ static const struct command {
 	{"delete", cmd_delete},
 	{"purge-inactive", cmd_purge},
 	{"log", cmd_log},
+	{"otp", cmd_otp},
 };
 
 int main(int argc, char **argv)

@@ -9,8 +9,10 @@
  * next: the verified person, the time each notice was agreed to, the uid
  * that passed 檢查重複. Passwords are never stored in the session.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "account.h"
 #include "audit.h"
+#include "cert.h"
 #include "config.h"
 #include "dir.h"
 #include "err.h"
@@ -37,6 +41,7 @@
 #include "roster.h"
 #include "token.h"
 #include "uidname.h"
+#include "vmethod.h"
 #include "web.h"
 #include "xalloc.h"
 
@@ -341,6 +346,157 @@ out:
 	account_hr_free(&hr);
 }
 
+/* from_loopback - the peer is on the loopback (where the proxy is). */
+static int from_loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+				      ->sin_addr.s_addr) >>
+			24) == 127;
+	return sa != NULL && sa->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(
+		       &((const struct sockaddr_in6 *)(const void *)sa)
+				->sin6_addr);
+}
+
+/* unescape - URL-decode S (nginx's $ssl_client_escaped_cert) into new
+ * memory, or NULL when malformed. */
+static char *unescape(const char *s)
+{
+	size_t len = strlen(s), i, j = 0;
+	char *out = xmalloc(len + 1);
+	unsigned int v;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			out[j++] = s[i] == '+' ? ' ' : s[i];
+			continue;
+		}
+		if (i + 2 >= len ||
+		    strspn(s + i + 1, "0123456789abcdefABCDEF") < 2 ||
+		    sscanf(s + i + 1, "%2x", &v) != 1 || v == 0) {
+			free(out);
+			return NULL;
+		}
+		out[j++] = (char)v;
+		i += 2;
+	}
+	out[j] = '\0';
+	return out;
+}
+
+#define MAX_PEER_CHAIN 8
+
+/*
+ * peer_chain - the client certificate chain into IN: web.trust_cert_header
+ * when configured and the request comes from the local proxy (which
+ * verified nothing for us: the chain is checked here all the same), else
+ * the certificates the client sent in our own TLS handshake. DER and LEN
+ * hold MAX_PEER_CHAIN entries; *pem_r (caller frees) holds the header's
+ * PEM. Returns 0, or -1 when no certificate was presented.
+ */
+static int peer_chain(struct request *rq, struct vmethod_input *in,
+		      const unsigned char **der, size_t *len, char **pem_r)
+{
+	const char *hdr = rq->app->cfg->web_trust_cert_header;
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *peers;
+	const char *v;
+	unsigned int n = 0, i;
+
+	*pem_r = NULL;
+	if (hdr != NULL && from_loopback(rq->conn) &&
+	    (v = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, hdr)) !=
+		    NULL &&
+	    v[0] != '\0' && (*pem_r = unescape(v)) != NULL) {
+		in->cert_pem = *pem_r;
+		in->cert_pem_len = strlen(*pem_r);
+		return 0;
+	}
+	ci = MHD_get_connection_info(rq->conn,
+				     MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return -1;
+	peers = gnutls_certificate_get_peers(ci->tls_session, &n);
+	if (peers == NULL || n == 0)
+		return -1;
+	if (n > MAX_PEER_CHAIN)
+		n = MAX_PEER_CHAIN;
+	for (i = 0; i < n; i++) {
+		der[i] = peers[i].data;
+		len[i] = peers[i].size;
+	}
+	in->cert_der = der;
+	in->cert_der_len = len;
+	in->cert_n = n;
+	return 0;
+}
+
+void flow_verify_cert(struct request *rq, struct outcome *o)
+{
+	const char *id = param(rq, "national_id"), *err = NULL;
+	const struct vmethod *m = vmethod_find(VMETHOD_CITIZEN_CERT);
+	struct vmethod_ctx ctx = {NULL, rq->app->ih, rq->app->certs};
+	const unsigned char *der[MAX_PEER_CHAIN];
+	size_t len[MAX_PEER_CHAIN];
+	char norm[NATID_LEN + 1] = "";
+	struct vmethod_input in;
+	struct account_hr *hr = NULL;
+	struct session *s = rq->sess;
+	char *pem = NULL;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	if (!vmethod_available(m, &ctx)) {
+		outcome_fail(o, MHD_HTTP_NOT_FOUND, "not_enabled",
+			     "本伺服器未啟用自然人憑證驗證 / citizen "
+			     "certificates are not enabled here");
+		goto out;
+	}
+	if (blank(id))
+		outcome_field(o, "national_id",
+			      "請輸入身分證字號 / enter your national ID");
+	else if (natid_normalize(id, norm, NULL, &err) < 0)
+		outcome_field(o, "national_id", err);
+	if (!outcome_ok(o))
+		goto out;
+	if (peer_chain(rq, &in, der, len, &pem) < 0) {
+		outcome_fail(o, MHD_HTTP_BAD_REQUEST, "no_certificate",
+			     "請插入自然人憑證卡並選擇憑證 / no client "
+			     "certificate was presented");
+		goto out;
+	}
+	if (limited(rq, o, "verify", norm) ||
+	    (ctx.dir = need_dir(rq, o)) == NULL)
+		goto out;
+	in.national_id = norm;
+	r = vmethod_verify(m, &ctx, &in, &hr, &err);
+	session_reset_apply(s);
+	if (r < 0) {
+		log_info("citizen certificate refused from %s: %s", rq->ip,
+			 err);
+		outcome_kcg(o, r, err);
+		goto out;
+	}
+	s->verified = 1;
+	s->method = m->id;
+	s->name = xstrdup(hr->name);
+	s->natid = xstrdup(norm);
+	s->hr = hr_json(hr);
+	json_object_set(o->data, "hr", s->hr);
+	json_object_set_new(o->data, "verification", json_string(m->label));
+	json_object_set_new(o->data, "next",
+			    json_string("以上資料均正確，我要申請帳號"));
+out:
+	explicit_bzero(norm, sizeof(norm));
+	free(pem);
+	account_hr_free(&hr);
+}
+
 /* need_verified - the applicant passed 個人資料驗證 (and confirmed). */
 static int need_verified(struct request *rq, struct outcome *o, int confirmed)
 {
@@ -509,12 +665,34 @@ void flow_draft(struct request *rq)
 			json_object_set_new(s->draft, keep[i], json_string(v));
 }
 
+/* methods_json - the verification methods and whether this server has
+ * them (the application page offers the enabled ones). */
+static json_t *methods_json(const struct request *rq)
+{
+	static const char *const ids[] = {VMETHOD_MOBILE_CERT,
+					  VMETHOD_CITIZEN_CERT,
+					  VMETHOD_PERSONAL_DATA};
+	struct vmethod_ctx ctx = {NULL, rq->app->ih, rq->app->certs};
+	json_t *a = json_array();
+	const struct vmethod *m;
+	size_t i;
+
+	for (i = 0; i < KCG_N_ELEMENTS(ids); i++) {
+		m = vmethod_find(ids[i]);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "id", m->id,
+						   "label", m->label, "enabled",
+						   vmethod_available(m, &ctx)));
+	}
+	return a;
+}
+
 void flow_apply_state(struct request *rq, struct outcome *o)
 {
 	const struct kcg_config *cfg = rq->app->cfg;
 	struct session *s = rq->sess;
 
 	json_object_set_new(o->data, "verified", json_boolean(s->verified));
+	json_object_set_new(o->data, "methods", methods_json(rq));
 	json_object_set_new(o->data, "confirmed",
 			    json_boolean(s->hr_confirmed));
 	if (s->hr != NULL)
@@ -545,9 +723,11 @@ static json_t *receipt_json(const struct account_receipt *rc, const json_t *hr)
 	flow_gt_taipei(rc->privacy_time, p);
 	flow_gt_taipei(rc->mail_rules_time, m);
 	return json_pack(
-		"{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:O}", "form",
-		"帳號申請單(已通過); 驗證方式：個人資料驗證", "form_type",
-		"帳號申請單", "verification", "個人資料驗證", "uid", rc->uid,
+		"{s:o,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:O}", "form",
+		json_sprintf("帳號申請單(已通過); 驗證方式：%s",
+			     vmethod_label(rc->method)),
+		"form_type", "帳號申請單", "verification",
+		vmethod_label(rc->method), "method", rc->method, "uid", rc->uid,
 		"mail", rc->mail ? json_string(rc->mail) : json_null(),
 		"recovery_mail",
 		rc->recovery_mail ? json_string(rc->recovery_mail)
@@ -631,6 +811,7 @@ void flow_apply(struct request *rq, struct outcome *o)
 	req.password = pw;
 	req.privacy_version = cfg->privacy_version;
 	req.privacy_time = (long long)s->privacy_time;
+	req.method = s->method;
 	req.want_mail = want_mail;
 	if (want_mail) {
 		req.mail_rules_version = cfg->mail_rules_version;
@@ -960,11 +1141,13 @@ void flow_login(struct request *rq, struct outcome *o)
 {
 	const struct kcg_config *cfg = rq->app->cfg;
 	const char *uid = param(rq, "uid"), *pw = param(rq, "password");
+	/* 動態密碼: slapd's otp overlay takes the code after the password */
+	const char *code = cfg->otp_enabled ? param(rq, "otp") : NULL;
 	const char *err = NULL, *status;
 	char norm[UIDNAME_MAX + 1];
 	struct dir_entry *e = NULL;
 	struct dir *dir, *user = NULL;
-	char *masked = NULL, *at;
+	char *masked = NULL, *at, *bind_pw = NULL;
 	char local[UIDNAME_MAX + 2];
 	struct session *s = rq->sess;
 	int r;
@@ -973,6 +1156,10 @@ void flow_login(struct request *rq, struct outcome *o)
 		outcome_field(o, "uid", "請輸入帳號 / enter your uid");
 	if (blank(pw))
 		outcome_field(o, "password", "請輸入密碼 / enter the password");
+	if (!blank(code) && (strlen(code) < 6 || strlen(code) > 8 ||
+			     strspn(code, "0123456789") != strlen(code)))
+		outcome_field(o, "otp",
+			      "動態密碼為 6 位數字 / the code is 6 digits");
 	if (!outcome_ok(o))
 		return;
 	/* "abc" or "abc@kcg.gov.tw", as the sign-in box suggests */
@@ -988,8 +1175,9 @@ void flow_login(struct request *rq, struct outcome *o)
 	if (limited(rq, o, "login", norm) || (dir = need_dir(rq, o)) == NULL)
 		return;
 	r = account_show(dir, norm, &e, &masked, &err);
+	bind_pw = blank(code) ? xstrdup(pw) : xasprintf("%s%s", pw, code);
 	if (r == 0)
-		r = dir_open_user(cfg, dir_entry_dn(e), pw, &user, &err);
+		r = dir_open_user(cfg, dir_entry_dn(e), bind_pw, &user, &err);
 	if (r == KCG_ENOTFOUND || r == KCG_EINVAL) {
 		/* one answer for no such account and a wrong password */
 		outcome_fail(o, MHD_HTTP_UNAUTHORIZED, "bad_login",
@@ -1023,15 +1211,128 @@ void flow_login(struct request *rq, struct outcome *o)
 	xfree_secret(&s->login_uid);
 	xfree_secret(&s->last_login);
 	s->login_uid = xstrdup(norm);
+	s->login_method = NULL;
 	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
 		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
 	log_info("signed in: uid=%s from %s", norm, rq->ip);
 	json_object_set_new(o->data, "uid", json_string(norm));
 	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
 out:
+	xfree_secret(&bind_pw);
 	dir_free(&user);
 	dir_entry_free(&e);
 	free(masked);
+}
+
+/*
+ * cert_account - the uid of the account of the holder of the client
+ * certificate whose typed ID is NORM, with its entry; or an outcome.
+ */
+static int cert_account(struct request *rq, struct outcome *o, const char *norm,
+			struct dir *dir, char **uid_r, struct dir_entry **e_r)
+{
+	const unsigned char *der[MAX_PEER_CHAIN];
+	size_t len[MAX_PEER_CHAIN];
+	struct vmethod_input in;
+	struct cert_holder *h = NULL;
+	const char *err = NULL;
+	char *pem = NULL, *masked = NULL;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	*uid_r = NULL;
+	if (peer_chain(rq, &in, der, len, &pem) < 0) {
+		outcome_fail(o, MHD_HTTP_BAD_REQUEST, "no_certificate",
+			     "請插入自然人憑證卡並選擇憑證 / no client "
+			     "certificate was presented");
+		r = KCG_EINVAL;
+		goto out;
+	}
+	r = in.cert_pem != NULL
+		    ? cert_check_pem(rq->app->certs, in.cert_pem,
+				     in.cert_pem_len, &h, &err)
+		    : cert_check_der(rq->app->certs, in.cert_der,
+				     in.cert_der_len, in.cert_n, &h, &err);
+	if (r == 0 && !cert_holder_id_matches(h, norm)) {
+		err = "身分證字號與憑證不符 / the national ID does not match "
+		      "the certificate";
+		r = KCG_EINVAL;
+	}
+	if (r == 0)
+		r = account_find_person(dir, rq->app->ih, h->name, norm, uid_r,
+					&err);
+	if (r == 0 && *uid_r == NULL) {
+		err = "查無帳號，請先申請帳號 / no account: apply for one "
+		      "first";
+		r = KCG_ENOTFOUND;
+	}
+	if (r == 0)
+		r = account_show(dir, *uid_r, e_r, &masked, &err);
+	if (r < 0) {
+		log_info("certificate sign-in refused from %s: %s", rq->ip,
+			 err);
+		outcome_kcg(o, r, err);
+		free(*uid_r);
+		*uid_r = NULL;
+	}
+out:
+	free(masked);
+	free(pem);
+	cert_holder_free(&h);
+	return r;
+}
+
+void flow_login_cert(struct request *rq, struct outcome *o)
+{
+	const char *id = param(rq, "national_id"), *err = NULL, *status;
+	char norm[NATID_LEN + 1] = "";
+	struct dir_entry *e = NULL;
+	struct session *s = rq->sess;
+	struct dir *dir;
+	char *uid = NULL;
+
+	if (rq->app->certs == NULL) {
+		outcome_fail(o, MHD_HTTP_NOT_FOUND, "not_enabled",
+			     "本伺服器未啟用自然人憑證登入 / citizen "
+			     "certificates are not enabled here");
+		return;
+	}
+	if (blank(id))
+		outcome_field(o, "national_id",
+			      "請輸入身分證字號 / enter your national ID");
+	else if (natid_normalize(id, norm, NULL, &err) < 0)
+		outcome_field(o, "national_id", err);
+	if (!outcome_ok(o) || limited(rq, o, "login", norm) ||
+	    (dir = need_dir(rq, o)) == NULL ||
+	    cert_account(rq, o, norm, dir, &uid, &e) < 0)
+		goto out;
+	status = dir_entry_value(e, "kcgAccountStatus");
+	if (status == NULL || strcmp(status, "active") != 0) {
+		outcome_fail(o, MHD_HTTP_FORBIDDEN, "not_active",
+			     status != NULL && strcmp(status, "pending") == 0
+				     ? "帳號審核中：需等待審核您是否為市府員工"
+				       "，請1~4小時後或隔天再登入。 / the "
+				       "account is still under review"
+				     : "帳號已停用，請洽人事室或資訊中心 / the "
+				       "account is disabled");
+		goto out;
+	}
+	session_rotate(rq->app->sessions, s);
+	rq->set_cookie = 1;
+	xfree_secret(&s->login_uid);
+	xfree_secret(&s->last_login);
+	s->login_uid = xstrdup(uid);
+	s->login_method = "自然人憑證";
+	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
+		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
+	log_info("signed in with a citizen certificate: uid=%s from %s", uid,
+		 rq->ip);
+	json_object_set_new(o->data, "uid", json_string(uid));
+	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
+out:
+	explicit_bzero(norm, sizeof(norm));
+	dir_entry_free(&e);
+	free(uid);
 }
 
 void flow_logout(struct request *rq, struct outcome *o)
@@ -1089,7 +1390,10 @@ void flow_account(struct request *rq, struct outcome *o)
 	json_object_set_new(o->data, "account_type", str_or_null(type));
 	json_object_set_new(o->data, "account_type_label",
 			    json_string(roster_account_type_label(type)));
-	json_object_set_new(o->data, "login_method", json_string("帳密"));
+	json_object_set_new(o->data, "login_method",
+			    json_string(rq->sess->login_method
+						? rq->sess->login_method
+						: "帳密"));
 	json_object_set_new(o->data, "last_login",
 			    last[0] ? json_string(last) : json_null());
 	json_object_set_new(o->data, "mail",

@@ -26,6 +26,20 @@
  * mode), so the one libldap session and the audit log are never shared
  * between threads. The same loop runs the review of pending applications
  * (lifecycle_review) once a minute.
+ *
+ * Citizen certificates (自然人憑證, docs/citizen-certificate.md): with
+ * web.tls_cert_file kcgidmd serves HTTPS itself and, with cert.ca_file,
+ * asks every client for a certificate (optional at the handshake); only
+ * /apply/cert and /login/cert use it, after checking the chain, the CRL
+ * and the holder themselves. A certificate sign-in has no directory bind,
+ * so it can look at the account but not change the password or the
+ * recovery address, which need the current password. A proxy's
+ * certificate header (web.trust_cert_header) is read only when configured
+ * and only from the loopback, and the chain in it is checked the same
+ * way: the proxy is trusted to pass the certificate the client proved it
+ * holds, not to have judged it. (A certificate is public, so the header
+ * is only as safe as the loopback port: it is refused with
+ * web.tls_cert_file, where no proxy exists.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +57,7 @@
 #include <microhttpd.h>
 
 #include "audit.h"
+#include "cert.h"
 #include "config.h"
 #include "dir.h"
 #include "idhash.h"
@@ -216,6 +231,9 @@ static int dispatch(struct request *rq)
 	const char *ct;
 	char actor[80];
 
+	/* between requests: back to the write provider once it returns */
+	if (rq->app->dir != NULL)
+		dir_failback(rq->app->dir);
 	if (rq->too_large)
 		return simple(rq, MHD_HTTP_CONTENT_TOO_LARGE,
 			      "request too large\n");
@@ -336,6 +354,42 @@ static void wipe_free(void *p)
 	free(p);
 }
 
+/*
+ * tls_options - MHD options for HTTPS from web.tls_cert_file and
+ * web.tls_key_file, with the certificate request when cert.ca_file is set.
+ * Fills OPTS (4 entries, ending in MHD_OPTION_END) and the PEM texts
+ * (caller frees; the key with xfree_secret). Returns 0 or -1 (logged).
+ */
+static int tls_options(const struct kcg_config *cfg,
+		       struct MHD_OptionItem *opts, char **cert_r, char **key_r,
+		       char **trust_r, unsigned int *flags)
+{
+	const char *err = NULL;
+	int n = 0;
+
+	if (cfg->web_tls_cert_file == NULL)
+		goto out;
+	if (secret_read_file(cfg->web_tls_cert_file, 0, cert_r, NULL, &err) <
+		    0 ||
+	    secret_read_file(cfg->web_tls_key_file, 1, key_r, NULL, &err) < 0 ||
+	    (cfg->cert_ca_file != NULL &&
+	     secret_read_file(cfg->cert_ca_file, 0, trust_r, NULL, &err) < 0)) {
+		log_error("web TLS: %s", err);
+		return -1;
+	}
+	*flags |= MHD_USE_TLS;
+	opts[n++] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, *cert_r};
+	opts[n++] =
+		(struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, *key_r};
+	if (*trust_r != NULL)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST,
+						    0, *trust_r};
+out:
+	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	return 0;
+}
+
 static volatile sig_atomic_t got_signal;
 
 /* on_signal - SIGTERM, SIGINT: stop after the request at hand. */
@@ -361,8 +415,11 @@ static void review_report(void *ctx, const char *uid, const char *decision,
 static void review(struct app *app)
 {
 	const char *err = NULL;
-	struct dir *dir = app_dir(app, &err);
+	struct dir *dir;
 
+	if (app->dir != NULL)
+		dir_failback(app->dir);
+	dir = app_dir(app, &err);
 	audit_set_actor("kcgidmd:review");
 	if (dir == NULL ||
 	    lifecycle_review(dir, app->cfg, 0, review_report, NULL, &err) < 0)
@@ -380,6 +437,8 @@ int main(int argc, char **argv)
 	};
 	const char *conf = NULL, *err = NULL;
 	struct sockaddr_storage ss;
+	struct MHD_OptionItem tls[4];
+	char *tls_cert = NULL, *tls_key = NULL, *tls_trust = NULL;
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags = MHD_USE_ERROR_LOG;
 	struct sigaction sa;
@@ -422,6 +481,15 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	if (app.cfg->cert_ca_file != NULL &&
+	    cert_trust_open(app.cfg->cert_ca_file, app.cfg->cert_crl_file,
+			    &app.certs, &err) < 0) {
+		log_error("citizen certificates: %s", err);
+		goto out;
+	}
+	if (tls_options(app.cfg, tls, &tls_cert, &tls_key, &tls_trust, &flags) <
+	    0)
+		goto out;
 	if (listen_addr(app.cfg, &ss, &flags) < 0) {
 		log_error("web.listen_address: not a numeric address: %s",
 			  app.cfg->web_listen_address);
@@ -455,23 +523,24 @@ int main(int argc, char **argv)
 	app.rl = ratelimit_new(app.cfg->web_rate_limit);
 	if (app_dir(&app, &err) == NULL)
 		log_warning("directory not reachable yet: %s", err);
-	d = MHD_start_daemon(flags, (uint16_t)app.cfg->web_listen_port, NULL,
-			     NULL, handler, &app, MHD_OPTION_EXTERNAL_LOGGER,
-			     mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&ss,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-			     MHD_OPTION_CONNECTION_LIMIT, 256U,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			     (size_t)(64 * 1024), MHD_OPTION_END);
+	d = MHD_start_daemon(
+		flags, (uint16_t)app.cfg->web_listen_port, NULL, NULL, handler,
+		&app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+		MHD_OPTION_CONNECTION_LIMIT, 256U,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30U,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (d == NULL) {
 		log_error("cannot listen on %s port %d",
 			  app.cfg->web_listen_address,
 			  app.cfg->web_listen_port);
 		goto out;
 	}
-	log_info("listening on %s port %d", app.cfg->web_listen_address,
-		 app.cfg->web_listen_port);
+	log_info("listening on %s port %d%s%s", app.cfg->web_listen_address,
+		 app.cfg->web_listen_port, tls_cert != NULL ? " (HTTPS)" : "",
+		 app.certs != NULL ? ", citizen certificates on" : "");
 	next_review = time(NULL) + REVIEW_INTERVAL;
 	while (!got_signal) {
 		MHD_run_wait(d, 1000);
@@ -486,6 +555,10 @@ int main(int argc, char **argv)
 out:
 	session_store_free(&app.sessions);
 	ratelimit_free(&app.rl);
+	cert_trust_free(&app.certs);
+	free(tls_cert);
+	free(tls_trust);
+	xfree_secret(&tls_key);
 	dir_free(&app.dir);
 	idhash_free(&app.ih);
 	config_free(&app.cfg);

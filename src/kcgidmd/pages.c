@@ -294,6 +294,21 @@ static int go(struct request *rq, const char *path, const char *flash)
 
 /* ---- 登入 and the account page ------------------------------------------ */
 
+/* signin_cert - the 自然人憑證 tab when cert.ca_file is configured. */
+static void signin_cert(struct wbuf *b, struct request *rq,
+			const struct outcome *o)
+{
+	form_open(b, rq, "/login/cert?method=cert", "form signin");
+	general(b, o);
+	wbuf_puts(b, "<p class=\"hint\">請插入自然人憑證卡，並於瀏覽器詢問時"
+		     "選擇您的憑證。</p>\n");
+	input(b, o, "身分證字號", "national_id", "text", NULL, NULL,
+	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
+	      "required maxlength=\"10\"");
+	wbuf_puts(b, "<div class=\"actions\"><button type=\"submit\" "
+		     "class=\"primary\">登入</button></div>\n</form>\n");
+}
+
 static int render_signin(struct request *rq, const struct outcome *o,
 			 int status)
 {
@@ -319,7 +334,9 @@ static int render_signin(struct request *rq, const struct outcome *o,
 					: "",
 			    tabs[i][1]);
 	wbuf_puts(b, "</nav>\n<section class=\"card\">\n");
-	if (active != 0) {
+	if (active == 1 && rq->app->certs != NULL) {
+		signin_cert(b, rq, o);
+	} else if (active != 0) {
 		wbuf_printf(b,
 			    "<p class=\"disabled-note\">%s："
 			    "本伺服器未啟用此登入方式，請使用「一般登入」。"
@@ -335,6 +352,12 @@ static int render_signin(struct request *rq, const struct outcome *o,
 		input(b, o, "密碼", "password", "password", NULL, NULL,
 		      "autocomplete=\"current-password\" "
 		      "placeholder=\"請輸入密碼\" required");
+		if (rq->app->cfg->otp_enabled)
+			input(b, o, "動態密碼", "otp", "text", NULL, NULL,
+			      "autocomplete=\"one-time-code\" "
+			      "inputmode=\"numeric\" pattern=\"[0-9]{6,8}\" "
+			      "maxlength=\"8\" placeholder=\"已啟用者請輸入"
+			      "驗證器 App 上的 6 位數字\"");
 		wbuf_puts(b,
 			  "<p class=\"hint\">登入帳號為市府 email 帳號@前的字串"
 			  "，如電子郵件為 abc@kcg.gov.tw，則登入帳號為 abc。"
@@ -351,6 +374,19 @@ static int get_signin(struct request *rq)
 	if (rq->sess->login_uid != NULL)
 		return http_redirect(rq, "/account");
 	return render_signin(rq, NULL, MHD_HTTP_OK);
+}
+
+static int post_login_cert(struct request *rq)
+{
+	struct outcome o;
+	int ret;
+
+	outcome_init(&o);
+	flow_login_cert(rq, &o);
+	ret = outcome_ok(&o) ? go(rq, "/account", NULL)
+			     : render_signin(rq, &o, o.status);
+	outcome_clear(&o);
+	return ret;
 }
 
 static int post_login(struct request *rq)
@@ -663,22 +699,32 @@ static int post_reset(struct request *rq)
 static int get_apply(struct request *rq)
 {
 	struct wbuf *b = begin(rq, SITE_ACCOUNT, "申請帳號");
+	/* 自然人憑證驗證 when cert.ca_file is configured */
+	const char *cert =
+		rq->app->certs != NULL
+			? "<li class=\"method\"><a class=\"method-name\" "
+			  "href=\"/apply/"
+			  "cert\">我要申請帳號<br>(自然人憑證驗證)"
+			  "</a></li>\n"
+			: "<li class=\"method disabled\"><span class=\"method-"
+			  "name\">我要申請帳號<br>(自然人憑證驗證)</span><span "
+			  "class=\"method-note\">本伺服器未啟用</span></li>\n";
 
-	wbuf_puts(b, "<section class=\"card\">\n<p>請選擇驗證方式：</p>\n"
-		     "<ul class=\"methods\">\n"
-		     "<li class=\"method disabled\"><span class=\"method-"
-		     "name\">我要申請帳號<br>(行動自然人憑證)</span><span "
-		     "class=\"method-note\">本伺服器未啟用</span></li>\n"
-		     "<li class=\"method disabled\"><span class=\"method-"
-		     "name\">我要申請帳號<br>(自然人憑證驗證)</span><span "
-		     "class=\"method-note\">本伺服器未啟用</span></li>\n"
-		     "<li class=\"method\"><a class=\"method-name\" "
-		     "href=\"/apply/verify\">我要申請帳號<br>(個人資料驗證)</a>"
-		     "</li>\n</ul>\n<p class=\"hint\">已申請過帳號者請改用帳號"
-		     "登入；若忘記「帳號」可請人事室協助代查詢，或使用<a "
-		     "href=\"/forgot-account\">忘記帳號</a>，並用<a "
-		     "href=\"/forgot-password\">忘記密碼</a>提出申請。</p>\n"
-		     "</section>\n");
+	wbuf_printf(b,
+		    "<section class=\"card\">\n<p>請選擇驗證方式：</p>\n"
+		    "<ul class=\"methods\">\n"
+		    "<li class=\"method disabled\"><span class=\"method-"
+		    "name\">我要申請帳號<br>(行動自然人憑證)</span><span "
+		    "class=\"method-note\">本伺服器未啟用</span></li>\n"
+		    "%s"
+		    "<li class=\"method\"><a class=\"method-name\" "
+		    "href=\"/apply/verify\">我要申請帳號<br>(個人資料驗證)</a>"
+		    "</li>\n</ul>\n<p class=\"hint\">已申請過帳號者請改用帳號"
+		    "登入；若忘記「帳號」可請人事室協助代查詢，或使用<a "
+		    "href=\"/forgot-account\">忘記帳號</a>，並用<a "
+		    "href=\"/forgot-password\">忘記密碼</a>提出申請。</p>\n"
+		    "</section>\n",
+		    cert);
 	return finish(rq, b, MHD_HTTP_OK);
 }
 
@@ -730,6 +776,54 @@ static int post_verify(struct request *rq)
 	flow_verify(rq, &o);
 	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
 			     : render_verify(rq, &o, o.status);
+	outcome_clear(&o);
+	return ret;
+}
+
+/* render_cert - 自然人憑證驗證: the certificate comes with the connection;
+ * the applicant types the national ID (the certificate holds only its
+ * last four digits). */
+static int render_cert(struct request *rq, const struct outcome *o, int status)
+{
+	struct wbuf *b = begin(rq, SITE_ACCOUNT, "自然人憑證驗證");
+
+	wbuf_puts(b, "<section class=\"card\">\n");
+	if (rq->app->certs == NULL) {
+		wbuf_puts(b,
+			  "<p class=\"disabled-note\">本伺服器未啟用自然人"
+			  "憑證驗證，請使用<a href=\"/apply/verify\">個人資料"
+			  "驗證</a>。</p>\n</section>\n");
+		return finish(rq, b, status);
+	}
+	form_open(b, rq, "/apply/cert", "form");
+	general(b, o);
+	wbuf_puts(b, "<p class=\"hint\">請插入自然人憑證卡，並於瀏覽器詢問時"
+		     "選擇您的憑證；姓名取自憑證，請輸入身分證字號。</p>\n");
+	input(b, o, "身分證字號", "national_id", "text",
+	      typed(rq, "national_id", ""), NULL,
+	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
+	      "required maxlength=\"10\"");
+	wbuf_puts(b, "<div class=\"actions\"><a class=\"button\" "
+		     "href=\"/apply\">上一步</a><button type=\"submit\" "
+		     "class=\"primary\">下一步</button></div>\n</form>\n"
+		     "</section>\n");
+	return finish(rq, b, status);
+}
+
+static int get_cert(struct request *rq)
+{
+	return render_cert(rq, NULL, MHD_HTTP_OK);
+}
+
+static int post_cert(struct request *rq)
+{
+	struct outcome o;
+	int ret;
+
+	outcome_init(&o);
+	flow_verify_cert(rq, &o);
+	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
+			     : render_cert(rq, &o, o.status);
 	outcome_clear(&o);
 	return ret;
 }
@@ -1329,6 +1423,7 @@ static const struct page_route {
 } page_routes[] = {
 	{0, "/", get_signin},
 	{1, "/login", post_login},
+	{1, "/login/cert", post_login_cert},
 	{0, "/account", get_account},
 	{1, "/account/password", post_account_password},
 	{1, "/account/recovery-mail", post_account_recovery},
@@ -1343,6 +1438,8 @@ static const struct page_route {
 	{0, "/apply", get_apply},
 	{0, "/apply/verify", get_verify},
 	{1, "/apply/verify", post_verify},
+	{0, "/apply/cert", get_cert},
+	{1, "/apply/cert", post_cert},
 	{0, "/apply/confirm", get_confirm},
 	{1, "/apply/confirm", post_confirm},
 	{0, "/apply/form", get_form},

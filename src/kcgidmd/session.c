@@ -50,6 +50,7 @@ static void wipe_str(char **sp)
 void session_reset_apply(struct session *s)
 {
 	s->verified = 0;
+	s->method = NULL;
 	wipe_str(&s->name);
 	wipe_str(&s->natid);
 	json_decref(s->hr);

@@ -19,6 +19,7 @@
 #include "uidname.h"
 
 struct MHD_Connection;
+struct cert_trust;
 struct dir;
 struct idhash;
 struct kcg_config;
@@ -59,11 +60,12 @@ struct session {
 	char csrf[TOKEN_LEN + 1];
 	time_t created, last;
 	/* 申請帳號 */
-	int verified;	  /* 個人資料驗證 passed */
-	char *name;	  /* as typed */
-	char *natid;	  /* as typed: secret, wiped */
-	json_t *hr;	  /* the 人員資訊 shown */
-	int hr_confirmed; /* 以上資料均正確，我要申請帳號 */
+	int verified;	    /* 個人資料驗證 passed */
+	const char *method; /* VMETHOD_* that passed (static); NULL: personal */
+	char *name;	    /* as typed */
+	char *natid;	    /* as typed: secret, wiped */
+	json_t *hr;	    /* the 人員資訊 shown */
+	int hr_confirmed;   /* 以上資料均正確，我要申請帳號 */
 	int privacy_viewed, rules_viewed;
 	time_t privacy_time, rules_time;  /* 0: not agreed */
 	char uid_passed[UIDNAME_MAX + 1]; /* 檢查重複 passed for this uid */
@@ -76,6 +78,7 @@ struct session {
 	/* sign-in */
 	char *login_uid;
 	char *last_login; /* GeneralizedTime of the previous login, or NULL */
+	const char *login_method; /* 登入方式 (static); NULL: 帳密 */
 	/* a one-shot notice for the next page */
 	char *flash;
 	struct session *next;
@@ -117,6 +120,7 @@ struct app {
 	struct kcg_config *cfg;
 	struct dir *dir; /* NULL until the directory answers */
 	struct idhash *ih;
+	struct cert_trust *certs; /* NULL: no citizen certificates */
 	struct session_store *sessions;
 	struct ratelimit *rl;
 };
@@ -169,6 +173,8 @@ int param_true(const struct request *rq, const char *name);
 
 void flow_session(struct request *rq, struct outcome *o);
 void flow_verify(struct request *rq, struct outcome *o);
+/* flow_verify_cert - 自然人憑證驗證: the client certificate + national_id. */
+void flow_verify_cert(struct request *rq, struct outcome *o);
 void flow_confirm(struct request *rq, struct outcome *o);
 /* DOC is "privacy" or "mail-rules". */
 void flow_consent_text(struct request *rq, const char *doc, struct outcome *o);
@@ -186,6 +192,8 @@ void flow_forgot_password(struct request *rq, struct outcome *o);
 void flow_reset(struct request *rq, struct outcome *o);
 void flow_forgot_account(struct request *rq, struct outcome *o);
 void flow_login(struct request *rq, struct outcome *o);
+/* flow_login_cert - 自然人憑證 sign-in: client certificate + national_id. */
+void flow_login_cert(struct request *rq, struct outcome *o);
 void flow_logout(struct request *rq, struct outcome *o);
 void flow_account(struct request *rq, struct outcome *o);
 void flow_account_password(struct request *rq, struct outcome *o);

@@ -18,6 +18,7 @@
 #include "rocdate.h"
 #include "roster.h"
 #include "utf8.h"
+#include "vmethod.h"
 #include "xalloc.h"
 
 #define MSG_NO_RECORD                                                                        \
@@ -287,6 +288,10 @@ static int check_request(const struct kcg_config *cfg,
 				   cfg->privacy_version, cfg->privacy_version);
 		return KCG_EINVAL;
 	}
+	if (req->method != NULL && vmethod_find(req->method) == NULL) {
+		*error_r = "未知的驗證方式 / unknown verification method";
+		return KCG_EINVAL;
+	}
 	r = uidname_normalize(req->uid, uid, error_r);
 	if (r < 0)
 		return r;
@@ -488,7 +493,8 @@ static int apply_account(struct dir *dir, const struct kcg_config *cfg,
 	rc = xcalloc(1, sizeof(*rc));
 	rc->uid = xstrdup(uid);
 	rc->status = xstrdup("pending");
-	rc->method = xstrdup("personal-data");
+	rc->method = xstrdup(req->method != NULL ? req->method
+						 : VMETHOD_PERSONAL_DATA);
 	rc->privacy_version = xstrdup(req->privacy_version);
 	dir_time(req->privacy_time ? req->privacy_time : time(NULL), t);
 	rc->privacy_time = xstrdup(t);
@@ -817,9 +823,14 @@ int account_apply(struct dir *dir, const struct kcg_config *cfg,
 {
 	int r = apply_account(dir, cfg, ih, req, receipt_r, error_r);
 
+	/* the note says how the applicant was verified (驗證方式) */
 	audit_result("apply", req->uid, r, r < 0 ? *error_r : NULL,
-		     r == 0 && req->want_mail ? "pending, with a mailbox"
-					      : "pending");
+		     r < 0 ? NULL
+			   : err_fmt("pending%s; verified: %s",
+				     req->want_mail ? ", with a mailbox" : "",
+				     req->method != NULL
+					     ? req->method
+					     : VMETHOD_PERSONAL_DATA));
 	return r;
 }
 

@@ -42,7 +42,7 @@ struct account_receipt {
 	char *mail;	     /* NULL without a mailbox */
 	char *recovery_mail; /* may be NULL */
 	char *status;	     /* "pending" */
-	char *method;	     /* "personal-data" */
+	char *method;	     /* VMETHOD_*: "personal-data", ... */
 	char *privacy_version;
 	char *privacy_time;	  /* GeneralizedTime */
 	char *mail_rules_version; /* NULL without a mailbox */
@@ -61,6 +61,8 @@ struct account_apply_req {
 	const char *mail_rules_version; /* required with want_mail */
 	long long mail_rules_time;	/* 0 = now */
 	const char *recovery_mail;	/* required with want_mail */
+	const char *method; /* VMETHOD_* the caller verified with; NULL:
+			       personal-data (see vmethod.h) */
 };
 
 /* The seed's messages, shown as is. */

@@ -90,6 +90,8 @@ static const struct setting_def settings[] = {
 	I("review.delay_seconds", SET_INT, "3600", review_delay_seconds, 0,
 	  30 * 86400),
 	I("review.pending_max_days", SET_INT, "30", pending_max_days, 1, 3650),
+	I("otp.enabled", SET_INT, "0", otp_enabled, 0, 1),
+	S("otp.issuer", SET_STR, "KCG", otp_issuer),
 	S("web.listen_address", SET_STR, "127.0.0.1", web_listen_address),
 	I("web.listen_port", SET_INT, "8080", web_listen_port, 1, 65535),
 	I("web.session_seconds", SET_INT, "900", web_session_seconds, 60,
@@ -102,6 +104,11 @@ static const struct setting_def settings[] = {
 	S("web.static_dir", SET_STR, KCG_PKGDATADIR "/static", web_static_dir),
 	I("account.forgot_interval_seconds", SET_INT, "300",
 	  forgot_interval_seconds, 0, 86400),
+	S("cert.ca_file", SET_STR, NULL, cert_ca_file),
+	S("cert.crl_file", SET_STR, NULL, cert_crl_file),
+	S("web.tls_cert_file", SET_STR, NULL, web_tls_cert_file),
+	S("web.tls_key_file", SET_STR, NULL, web_tls_key_file),
+	S("web.trust_cert_header", SET_STR, NULL, web_trust_cert_header),
 };
 
 /* field - the address of DEF's field in CFG. */
@@ -477,6 +484,48 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 		*error_r = err_fmt("%s: 須為 http(s):// 網址 / must be an "
 				   "http(s):// URL",
 				   line_of(cfg, lc, "web.base_url"));
+		return KCG_EINVAL;
+	}
+	if ((cfg->cert_ca_file == NULL) != (cfg->cert_crl_file == NULL)) {
+		*error_r = err_fmt("%s: ca_file 與 crl_file 須同時設定（憑證須"
+				   "檢查廢止）/ ca_file and crl_file go "
+				   "together: revocation is always checked",
+				   line_of(cfg, lc,
+					   cfg->cert_ca_file == NULL
+						   ? "cert.crl_file"
+						   : "cert.ca_file"));
+		return KCG_EINVAL;
+	}
+	if ((cfg->web_tls_cert_file == NULL) !=
+	    (cfg->web_tls_key_file == NULL)) {
+		*error_r = err_fmt("%s: tls_cert_file 與 tls_key_file 須同時設"
+				   "定 / tls_cert_file and tls_key_file go "
+				   "together",
+				   line_of(cfg, lc,
+					   cfg->web_tls_cert_file == NULL
+						   ? "web.tls_key_file"
+						   : "web.tls_cert_file"));
+		return KCG_EINVAL;
+	}
+	if (cfg->web_trust_cert_header != NULL &&
+	    cfg->web_tls_cert_file != NULL) {
+		/* a client on the loopback could name anybody's (public)
+		 * certificate in the header, with no proxy to overwrite it */
+		*error_r = err_fmt("%s: kcgidmd 自行提供 TLS 時沒有可信任的代理"
+				   " / with web.tls_cert_file there is no "
+				   "proxy whose header could be trusted",
+				   line_of(cfg, lc, "web.trust_cert_header"));
+		return KCG_EINVAL;
+	}
+	if (cfg->web_trust_cert_header != NULL &&
+	    (cfg->web_trust_cert_header[0] == '\0' ||
+	     strspn(cfg->web_trust_cert_header,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-") != strlen(cfg->web_trust_cert_header))) {
+		*error_r =
+			err_fmt("%s: 不是 HTTP 標頭名稱 / not an HTTP header "
+				"name",
+				line_of(cfg, lc, "web.trust_cert_header"));
 		return KCG_EINVAL;
 	}
 	if (cfg->mail_domain[0] == '\0' || strchr(cfg->mail_domain, '@')) {

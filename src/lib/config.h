@@ -62,6 +62,9 @@ struct kcg_config {
 	char *review_mode;	  /* manual | auto */
 	int review_delay_seconds; /* auto: approve applications this old */
 	int pending_max_days;	  /* purge: applications never reviewed */
+	/* otp: 動態密碼 with slapd's otp overlay */
+	int otp_enabled;  /* 1: the web sign-in asks for the code */
+	char *otp_issuer; /* the issuer an authenticator app shows */
 	/* kcgidmd, the web front */
 	char *web_listen_address; /* 127.0.0.1: behind a TLS reverse proxy */
 	int web_listen_port;
@@ -71,6 +74,12 @@ struct kcg_config {
 	int web_max_sessions;
 	char *web_contact_file; /* 聯絡人資訊 page text */
 	char *web_static_dir;	/* CSS and scripts */
+	/* citizen certificates (自然人憑證); see docs/citizen-certificate.md */
+	char *cert_ca_file;	     /* NULL: the method is off */
+	char *cert_crl_file;	     /* required with cert_ca_file */
+	char *web_tls_cert_file;     /* kcgidmd serves HTTPS itself */
+	char *web_tls_key_file;	     /* with web_tls_cert_file */
+	char *web_trust_cert_header; /* a proxy's client-certificate header */
 	/* where this came from, for messages */
 	char *path;
 };

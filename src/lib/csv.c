@@ -69,6 +69,10 @@ void csv_free(struct csv **csvp)
 {
 	if (csvp == NULL || *csvp == NULL)
 		return;
+	/* a batch file holds passwords: leave none in freed memory */
+	if ((*csvp)->buf != NULL)
+		explicit_bzero((*csvp)->buf, (*csvp)->buf_size);
+	explicit_bzero((*csvp)->in, sizeof((*csvp)->in));
 	free((*csvp)->buf);
 	free((*csvp)->name);
 	free(*csvp);
@@ -349,8 +353,8 @@ int csv_next(struct csv *csv, char ***fields_r, size_t *n_fields_r,
 	}
 	if (csv->n_fields > CSV_MAX_FIELDS) {
 		snprintf(csv->error, sizeof(csv->error),
-			 "欄位數超過 %d / more than %d fields",
-			 CSV_MAX_FIELDS, CSV_MAX_FIELDS);
+			 "欄位數超過 %d / more than %d fields", CSV_MAX_FIELDS,
+			 CSV_MAX_FIELDS);
 		goto out;
 	}
 	if (csv->rec_bytes > CSV_MAX_RECORD) {
@@ -365,9 +369,8 @@ int csv_next(struct csv *csv, char ***fields_r, size_t *n_fields_r,
 					csv->field_len[i]);
 		if (problem != NULL) {
 			snprintf(csv->error, sizeof(csv->error),
-				 "第 %zu 欄%s / field %zu %s",
-				 i + 1, problem->zh, i + 1,
-				 problem->en);
+				 "第 %zu 欄%s / field %zu %s", i + 1,
+				 problem->zh, i + 1, problem->en);
 			goto out;
 		}
 	}

@@ -1,6 +1,7 @@
 /*
  * dir - the directory session over libldap (see dir.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,14 @@ struct dir {
 	char *user_dn; /* a session bound as a user, not the provisioner */
 	char *user_pw;
 	LDAP *ld;
-	size_t uri_index; /* which of cfg->ldap_uris ld talks to */
+	size_t uri_index;     /* which of cfg->ldap_uris ld talks to */
+	time_t failover_time; /* when we left ldap_uris[0], or 0 */
 	int last_code;
 	char *last_diag;
 	int ppolicy_error;
+	struct berval *txn_id; /* an open RFC 5805 transaction, or NULL */
+	int txn_in_progress;   /* begun and not yet ended (even if lost) */
+	int last_msgid;	       /* message ID of the last write */
 };
 
 struct dir_attr {
@@ -79,6 +84,10 @@ static int is_unavailable(int code)
 /* disconnect - drop the connection; the next operation reconnects. */
 static void disconnect(struct dir *dir)
 {
+	if (dir->txn_id != NULL) { /* the server forgets it with us */
+		ber_bvfree(dir->txn_id);
+		dir->txn_id = NULL;
+	}
 	if (dir->ld != NULL) {
 		ldap_unbind_ext_s(dir->ld, NULL, NULL);
 		dir->ld = NULL;
@@ -250,6 +259,9 @@ static int reconnect(struct dir *dir, const char **error_r)
 	int rc = LDAP_SERVER_DOWN;
 	const char *err = "no URI configured";
 
+	/* A server stopped under a request closes the socket: the next write
+	 * to it must fail with EPIPE, not kill the program (as smtp_open). */
+	signal(SIGPIPE, SIG_IGN);
 	disconnect(dir);
 	while (dir->cfg->ldap_uris[n] != NULL)
 		n++;
@@ -257,6 +269,17 @@ static int reconnect(struct dir *dir, const char **error_r)
 		i = (dir->uri_index + k) % n;
 		rc = connect_one(dir, dir->cfg->ldap_uris[i], &dir->ld, &err);
 		if (rc == LDAP_SUCCESS) {
+			if (i != 0 && dir->failover_time == 0)
+				dir->failover_time = time(NULL);
+			if (i == 0)
+				dir->failover_time = 0;
+			if (i != dir->uri_index)
+				log_warning(
+					"%s 無法使用，改用 %s / unavailable, "
+					"using %s",
+					dir->cfg->ldap_uris[dir->uri_index],
+					dir->cfg->ldap_uris[i],
+					dir->cfg->ldap_uris[i]);
 			dir->uri_index = i;
 			return 0;
 		}
@@ -277,6 +300,28 @@ static int reconnect(struct dir *dir, const char **error_r)
 	}
 	*error_r = err_fmt("目錄服務無法使用 / directory unavailable: %s", err);
 	return KCG_EDIR;
+}
+
+void dir_failback(struct dir *dir)
+{
+	const char *err = NULL;
+	LDAP *ld = NULL;
+
+	if (dir->uri_index == 0 || dir->ld == NULL ||
+	    time(NULL) - dir->failover_time < DIR_FAILBACK_SECONDS)
+		return;
+	if (connect_one(dir, dir->cfg->ldap_uris[0], &ld, &err) !=
+	    LDAP_SUCCESS) {
+		dir->failover_time = time(NULL); /* try again later */
+		log_debug("%s", err);
+		return;
+	}
+	log_info("%s 已恢復 / back: writes go there again",
+		 dir->cfg->ldap_uris[0]);
+	disconnect(dir);
+	dir->ld = ld;
+	dir->uri_index = 0;
+	dir->failover_time = 0;
 }
 
 int dir_open(const struct kcg_config *cfg, struct dir **dir_r,
@@ -734,7 +779,11 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	int rc, msgid = -1, code = LDAP_OTHER;
 
 	dir->ppolicy_error = -1;
-	rc = ldap_create_passwordpolicy_control(dir->ld, &req);
+	if (dir->txn_id != NULL) /* RFC 5805: the write joins the transaction */
+		rc = ldap_control_create(LDAP_CONTROL_TXN_SPEC, 1, dir->txn_id,
+					 1, &req);
+	else
+		rc = ldap_create_passwordpolicy_control(dir->ld, &req);
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	ctrls[0] = req;
@@ -759,6 +808,7 @@ static int write_op(struct dir *dir, enum write_kind kind, const char *dn,
 	}
 	if (rc != LDAP_SUCCESS)
 		goto out;
+	dir->last_msgid = msgid;
 	rc = ldap_result(dir->ld, msgid, LDAP_MSG_ALL, &tv, &msg);
 	if (rc == 0) {
 		rc = LDAP_TIMEOUT;
@@ -788,7 +838,79 @@ out:
 	return rc;
 }
 
-/* do_write - reconnect if needed, write once, translate. */
+/* has_value - E's ATTR has VALUE (compared without case). */
+static int has_value(const struct dir_entry *e, const char *attr,
+		     const char *value)
+{
+	const struct dir_attr *a = find_attr(e, attr);
+	size_t i;
+
+	for (i = 0; a != NULL && i < a->n; i++)
+		if (strcasecmp(a->values[i], value) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * already_done - after a retry on another server answered RC, does DN
+ * already look the way the first attempt (whose answer was lost with its
+ * server) would have left it? Then that attempt went through and reached
+ * this server by replication: the write is done, not a conflict. Secret
+ * values (passwords) cannot be read back and are not compared.
+ */
+static int already_done(struct dir *dir, enum write_kind kind, const char *dn,
+			const struct dir_mods *mods, int rc)
+{
+	struct dir_entry *e = NULL;
+	const struct dir_mod *m;
+	const char *err;
+	size_t i, j;
+	int r, done = 0;
+
+	if (kind == WRITE_DELETE)
+		return rc == LDAP_NO_SUCH_OBJECT;
+	if (!(kind == WRITE_ADD && rc == LDAP_ALREADY_EXISTS) &&
+	    !(kind == WRITE_MODIFY && (rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+				       rc == LDAP_NO_SUCH_ATTRIBUTE)))
+		return 0;
+	r = dir_read(dir, dn, NULL, &e, &err);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < mods->n; i++) {
+		m = &mods->mods[i];
+		if (m->secret)
+			continue;
+		if (kind == WRITE_ADD || m->op == DIR_MOD_ADD ||
+		    m->op == DIR_MOD_REPLACE) {
+			for (j = 0; j < m->n; j++)
+				if (!has_value(e, m->attr, m->values[j]))
+					goto out;
+			if (m->op == DIR_MOD_REPLACE && kind != WRITE_ADD &&
+			    dir_entry_count(e, m->attr) != m->n)
+				goto out;
+		} else if (m->n == 0) { /* delete all values */
+			if (dir_entry_count(e, m->attr) != 0)
+				goto out;
+		} else {
+			for (j = 0; j < m->n; j++)
+				if (has_value(e, m->attr, m->values[j]))
+					goto out;
+		}
+	}
+	done = 1;
+out:
+	dir_entry_free(&e);
+	return done;
+}
+
+/*
+ * do_write - reconnect if needed, write, translate. When the server goes
+ * away under the write (stopped, failed over), the write is sent once more
+ * to the next server that answers (reconnect()). The first attempt may or
+ * may not have been applied, and may or may not have replicated: a retry
+ * that meets its own earlier result (already_done()) counts as success
+ * rather than as a conflict.
+ */
 static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 		    const struct dir_mods *mods, const struct passwd_req *pr,
 		    const char **error_r)
@@ -796,14 +918,50 @@ static int do_write(struct dir *dir, enum write_kind kind, const char *dn,
 	static const char *const what[] = {"新增 / add", "修改 / modify",
 					   "刪除 / delete",
 					   "變更密碼 / password change"};
-	int r, rc;
+	int r, rc, attempt;
+	char *diag = NULL;
 
-	if (dir->ld == NULL) {
-		r = reconnect(dir, error_r);
-		if (r < 0)
-			return r;
+	if (dir->ld == NULL && dir->txn_in_progress) {
+		/* the transaction died with the connection: a write now
+		 * would land outside it */
+		*error_r = "目錄連線中斷，交易已取消 / the connection was "
+			   "lost and the transaction with it";
+		return KCG_EDIR;
 	}
-	rc = write_op(dir, kind, dn, mods, pr);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (dir->ld == NULL) {
+			r = reconnect(dir, error_r);
+			if (r < 0)
+				return r;
+		}
+		rc = write_op(dir, kind, dn, mods, pr);
+		if (!is_unavailable(rc))
+			break;
+		if (dir->txn_in_progress) { /* lost with the server: the
+					       caller reruns the batch */
+			disconnect(dir);
+			break;
+		}
+		if (attempt == 0)
+			log_warning("%s: %s %s: %s; retrying on the next "
+				    "server",
+				    dir_uri(dir), what[kind], dn,
+				    ldap_err2string(rc));
+		disconnect(dir);
+	}
+	if (attempt == 1 && rc != LDAP_SUCCESS) {
+		diag = xstrdup(dir->last_diag);
+		if (already_done(dir, kind, dn, mods, rc)) {
+			log_warning(
+				"%s %s: already applied before the failover",
+				what[kind], dn);
+			rc = LDAP_SUCCESS;
+			set_last(dir, rc, NULL);
+		} else {
+			set_last(dir, rc, diag); /* already_done() read */
+		}
+		free(diag);
+	}
 	return translate(dir, rc, dir->last_diag,
 			 err_fmt("%s %s", what[kind], dn), error_r);
 }
@@ -931,4 +1089,147 @@ int dir_time_parse(const char *gt, long long *t_r)
 		return KCG_EINVAL;
 	*t_r = (long long)timegm(&tm);
 	return 0;
+}
+
+/* ---- RFC 5805 transactions ---------------------------------------------- */
+
+int dir_txn_begin(struct dir *dir, int *started_r, const char **error_r)
+{
+	struct berval *id = NULL;
+	int r, rc;
+
+	*started_r = 0;
+	if (dir->txn_in_progress) {
+		*error_r = "交易已開始 / a transaction is already open";
+		return KCG_EINTERNAL;
+	}
+	if (dir->ld == NULL && (r = reconnect(dir, error_r)) < 0)
+		return r;
+	rc = ldap_txn_start_s(dir->ld, NULL, NULL, &id);
+	set_last(dir, rc, NULL);
+	if (is_unavailable(rc)) {
+		ber_bvfree(id);
+		disconnect(dir);
+		*error_r =
+			err_fmt("目錄服務無法使用 / directory unavailable: %s",
+				ldap_err2string(rc));
+		return KCG_EDIR;
+	}
+	if (rc != LDAP_SUCCESS) {
+		/* no transactions here (another server, or the backend has
+		 * none): the caller falls back to plain writes */
+		ber_bvfree(id);
+		log_debug("transactions unavailable: %s", ldap_err2string(rc));
+		return 0;
+	}
+	if (id == NULL) /* slapd's identifier is empty; keep it non-NULL */
+		id = ber_bvstrdup("");
+	else if (id->bv_val == NULL) {
+		ber_bvfree(id);
+		id = ber_bvstrdup("");
+	}
+	dir->txn_id = id;
+	dir->txn_in_progress = 1;
+	*started_r = 1;
+	return 0;
+}
+
+/* txn_failed_msgid - the message ID in a Transaction End response value
+ * (RFC 5805: a SEQUENCE holding it; some servers send it bare), or -1. */
+static int txn_failed_msgid(const struct berval *data)
+{
+	BerElement *ber;
+	ber_int_t id = -1;
+	ber_tag_t tag;
+
+	if (data == NULL || data->bv_len == 0)
+		return -1;
+	ber = ber_init((struct berval *)data);
+	if (ber == NULL)
+		return -1;
+	tag = ber_peek_tag(ber, &(ber_len_t){0});
+	if (tag == LBER_SEQUENCE)
+		tag = ber_scanf(ber, "{i", &id);
+	else if (tag == LBER_INTEGER)
+		tag = ber_scanf(ber, "i", &id);
+	else
+		tag = LBER_ERROR;
+	ber_free(ber, 1);
+	return tag == LBER_ERROR ? -1 : (int)id;
+}
+
+int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
+		const char **error_r)
+{
+	BerElement *ber = NULL;
+	struct berval req = {0, NULL}, *data = NULL;
+	char *diag = NULL, *oid = NULL;
+	int r, rc;
+
+	*failed_msgid_r = -1;
+	if (!dir->txn_in_progress) {
+		*error_r = "沒有進行中的交易 / no open transaction";
+		return KCG_EINTERNAL;
+	}
+	dir->txn_in_progress = 0;
+	if (dir->txn_id == NULL || dir->ld == NULL) {
+		*error_r = "目錄連線中斷，交易已取消 / the connection was "
+			   "lost and the transaction with it";
+		return KCG_EDIR;
+	}
+	ber = ber_alloc_t(LBER_USE_DER);
+	if (ber == NULL) {
+		r = KCG_EINTERNAL;
+		*error_r = "out of memory";
+		goto out;
+	}
+	if (commit)
+		rc = ber_printf(ber, "{O}", dir->txn_id);
+	else
+		rc = ber_printf(ber, "{bO}", (ber_int_t)0, dir->txn_id);
+	if (rc < 0 || ber_flatten2(ber, &req, 0) < 0) {
+		r = KCG_EINTERNAL;
+		*error_r = "cannot encode the transaction end request";
+		goto out;
+	}
+	/* slapd 2.5.13 answers a write inside a transaction before its
+	 * thread is done with it, and a commit that arrives meanwhile frees
+	 * the operation under that thread (a crash in do_add, seen here). A
+	 * round trip first gives the thread time to finish: it narrows that
+	 * race, it cannot close it (see docs/performance.md). */
+	if (commit) {
+		struct berval *authzid = NULL;
+
+		(void)ldap_whoami_s(dir->ld, &authzid, NULL, NULL);
+		ber_bvfree(authzid);
+	}
+	/* not ldap_txn_end_s: it reads the failed message ID wrongly and
+	 * then loses the result code */
+	rc = ldap_extended_operation_s(dir->ld, LDAP_EXOP_TXN_END, &req, NULL,
+				       NULL, &oid, &data);
+	if (rc != LDAP_SUCCESS)
+		ldap_get_option(dir->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	set_last(dir, rc, diag);
+	*failed_msgid_r = txn_failed_msgid(data);
+	if (is_unavailable(rc))
+		disconnect(dir);
+	r = translate(dir, rc, dir->last_diag,
+		      commit ? "交易提交 / transaction commit"
+			     : "交易取消 / transaction abort",
+		      error_r);
+out:
+	if (dir->txn_id != NULL) {
+		ber_bvfree(dir->txn_id);
+		dir->txn_id = NULL;
+	}
+	ber_free(ber, 1);
+	ldap_memfree(diag);
+	ldap_memfree(oid);
+	ber_bvfree(data);
+	return r;
+}
+
+int dir_last_msgid(const struct dir *dir)
+{
+	return dir->last_msgid;
 }

@@ -5,10 +5,12 @@
  * (2) insists on StartTLS for ldap:// to anything but the loopback, (3)
  * binds as the configured identity (simple bind with a password file, or
  * SASL EXTERNAL over ldapi), (4) reconnects once and retries when a read
- * finds the server gone, (5) sends the ppolicy request control with every
- * write and keeps what the server said, and (6) turns LDAP result codes
- * into KCG_E* codes with a readable reason. Results are copied into plain
- * strings so callers never touch LDAPMessage.
+ * or a write finds the server gone -- to the same server if it answers,
+ * else to the next URI; a retried write that finds its own first attempt
+ * already applied (replicated before the server went) succeeds -- (5) sends the
+ * ppolicy request control with every write and keeps what the server said, and
+ * (6) turns LDAP result codes into KCG_E* codes with a readable reason. Results
+ * are copied into plain strings so callers never touch LDAPMessage.
  *
  * Escaping: filter values and DN values must go through dir_filter_value()
  * and dir_dn(), which use libldap's own escapers.
@@ -38,6 +40,8 @@ enum dir_mod_op {
 
 /*
  * dir_open - connect and bind per CFG (which must outlive the session).
+ * Sets SIGPIPE to SIG_IGN (as does every reconnect): a server that goes
+ * away under a request must not kill the process.
  * Returns 0 with a new session in *dir_r (free with dir_free), KCG_EDIR
  * when no server could be reached or the bind failed, KCG_EINVAL when the
  * configured secret file is unusable.
@@ -70,6 +74,17 @@ const char *dir_suffix(const struct dir *dir);
 
 /* dir_uri - the URI of the server currently in use (owned by dir). */
 const char *dir_uri(const struct dir *dir);
+
+/*
+ * dir_failback - for a long-lived session (kcgidmd): when DIR failed over
+ * from the first URI (the write provider, docs/replication.md) at least
+ * DIR_FAILBACK_SECONDS ago, try the first URI again and move there if it
+ * answers. Call it between requests, never inside one: a session reads
+ * from the server that took its writes (read-your-writes). Nothing is
+ * returned: on failure DIR stays where it is and tries again later.
+ */
+#define DIR_FAILBACK_SECONDS 60
+void dir_failback(struct dir *dir);
 
 /*
  * dir_search - search BASE with SCOPE and FILTER (already escaped),
@@ -136,8 +151,16 @@ int dir_mods_empty(const struct dir_mods *mods);
 void dir_mods_free(struct dir_mods **modsp);
 
 /*
- * dir_add / dir_modify / dir_delete - one write, not retried (the caller
- * knows whether it is idempotent). Returns 0, or:
+ * dir_add / dir_modify / dir_delete - one write. Retried once, on the
+ * next server, only when the server went away under it; if the retry then
+ * meets "exists" (add), "value exists / no such value" (modify) or "no
+ * such entry" (delete), the entry is read and the write counts as done
+ * when it already holds what was sent (secret values are not compared).
+ * Otherwise not retried (the caller knows whether it is idempotent).
+ * dir_passwd is retried the same way but cannot be compared: a change
+ * whose first attempt went through is then refused as "in history",
+ * although the new password is in force.
+ * Returns 0, or:
  *  KCG_ECONFLICT  the entry exists, a unique attribute is taken, a
  *                 single-valued attribute already has a value, or a value
  *                 to delete is gone (someone else changed it first);
@@ -181,6 +204,33 @@ const char *dir_last_diagnostic(const struct dir *dir);
  * or -1 when the server sent none.
  */
 int dir_ppolicy_error(const struct dir *dir);
+
+/*
+ * dir_txn_begin - start an RFC 5805 transaction on this session. Until
+ * dir_txn_end, every dir_add/dir_modify/dir_delete joins it: the server
+ * answers each with success at once and runs them all, atomically, at
+ * the commit (so their real errors surface there). Send one write at a
+ * time (slapd 2.5.13 crashed on pipelined writes inside a transaction).
+ * Reads are not part of it. Returns 0 with *started_r 1, or 0 with
+ * *started_r 0 when the server has no transactions (write without);
+ * KCG_EDIR when the server is gone.
+ */
+int dir_txn_begin(struct dir *dir, int *started_r, const char **error_r);
+
+/*
+ * dir_txn_end - commit (COMMIT true) or abort the open transaction.
+ * Returns 0 when committed (or aborted); otherwise the code of the write
+ * that failed, as dir_add would give it, with the message ID of that
+ * write in *failed_msgid_r (-1 when the server did not say; compare with
+ * dir_last_msgid() taken after each write) and nothing applied; KCG_EDIR
+ * when the connection was lost (nothing applied, unless the commit
+ * reached the server before it went: rerun idempotent work).
+ */
+int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
+		const char **error_r);
+
+/* dir_last_msgid - the LDAP message ID of the last write sent. */
+int dir_last_msgid(const struct dir *dir);
 
 /*
  * dir_filter_value - VALUE escaped for use inside a filter, in new memory

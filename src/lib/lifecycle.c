@@ -14,6 +14,7 @@
 #include "err.h"
 #include "kcg.h"
 #include "lifecycle.h"
+#include "otp.h"
 #include "outbox.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -198,8 +199,13 @@ static int delete_account(struct dir *dir, const char *uid,
 	if (r < 0)
 		return r;
 	r = dir_delete(dir, dir_entry_dn(e), error_r);
-	if (r == 0)
+	if (r == 0) {
+		const char *ignored = NULL;
+
 		release_claim(dir, dir_entry_value(e, "kcgRosterRef"), norm);
+		/* A 動態密碼 secret must not outlive its account. */
+		(void)otp_forget(dir, norm, &ignored);
+	}
 	dir_entry_free(&e);
 	return r;
 }
@@ -253,8 +259,13 @@ static int reject(struct dir *dir, const struct kcg_config *cfg,
 			goto out;
 	}
 	r = dir_delete(dir, dir_entry_dn(e), error_r);
-	if (r == 0)
+	if (r == 0) {
+		const char *ignored = NULL;
+
 		release_claim(dir, dir_entry_value(e, "kcgRosterRef"), norm);
+		/* A 動態密碼 secret must not outlive its account. */
+		(void)otp_forget(dir, norm, &ignored);
+	}
 out:
 	free(text);
 	dir_entry_free(&e);

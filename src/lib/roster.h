@@ -20,6 +20,7 @@
 
 struct dir;
 struct idhash;
+struct kcg_config;
 
 struct roster_report {
 	unsigned long added;
@@ -53,8 +54,24 @@ struct roster_options {
 			have left (applied only when no row was rejected) */
 	roster_reject_fn *reject;
 	roster_account_fn *account; /* may be NULL */
+	/* called after each group commit with the counts so far; may be
+	 * NULL */
+	void (*progress)(void *ctx, const struct roster_report *rep);
 	void *ctx;
+	unsigned batch; /* rows per transaction; 0: ROSTER_BATCH_DEFAULT,
+			   1: no transactions */
+	/* with JOBS > 1 and CFG, that many worker processes (each with its
+	 * own session per CFG) write batches side by side; the callbacks
+	 * still run here, in file order within each batch */
+	unsigned jobs;
+	const struct kcg_config *cfg;
 };
+
+/* Rows per LDAP transaction (RFC 5805). slapd 2.5.13 leaks some memory
+ * per transaction (ITS#9892), and a commit holds the database's write
+ * lock for the whole batch, so batches stay bounded. */
+#define ROSTER_BATCH_DEFAULT 500
+#define ROSTER_BATCH_MAX     5000
 
 /*
  * roster_import - read the CSV in FP (NAME for messages) and bring
@@ -74,6 +91,20 @@ struct roster_options {
 int roster_import(struct dir *dir, const struct idhash *ih, FILE *fp,
 		  const char *name, const struct roster_options *opt,
 		  struct roster_report *report_r, const char **error_r);
+
+/*
+ * roster_export_ldif - write the records that roster_import would add for
+ * the CSV in FP (NAME for messages) to OUT as LDIF, for a first load of an
+ * empty directory with `slapadd -q` (offline: no overlays, no ACLs, so the
+ * rows get exactly the checks of an import, and a national ID that
+ * appears twice is rejected). SUFFIX is the directory's suffix. Rejects
+ * and the count (report_r->added) as roster_import. Returns 0,
+ * KCG_EINVAL for an unusable header, KCG_EINTERNAL when OUT fails.
+ */
+int roster_export_ldif(const struct idhash *ih, const char *suffix, FILE *fp,
+		       const char *name, FILE *out,
+		       const struct roster_options *opt,
+		       struct roster_report *report_r, const char **error_r);
 
 /*
  * roster_account_type_label / roster_status_label - zh-TW labels for the

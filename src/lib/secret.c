@@ -19,35 +19,69 @@
 
 #define SECRET_MAX 4096
 
-int secret_read_file(const char *path, int private, char **secret_r,
-		     size_t *len_r, const char **error_r)
+/* open_checked - open PATH for reading: a regular file (or, with
+ * FIFO_OK, a pipe), mode 0600 or stricter when PRIVATE. */
+static int open_checked(const char *path, int private, int fifo_ok, int *fd_r,
+			const char **error_r)
 {
-	int r = KCG_EINVAL;
-	int fd = -1;
 	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
+	int fd;
 
 	/* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it */
 	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		*error_r = err_fmt("無法開啟 %s / cannot open %s: %s", path,
 				   path, strerror(errno));
-		goto out;
+		return KCG_EINVAL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 ||
+	    !(S_ISREG(st.st_mode) || (fifo_ok && S_ISFIFO(st.st_mode)))) {
 		*error_r = err_fmt("%s 不是一般檔案 / %s is not a regular file",
 				   path, path);
-		goto out;
+		close(fd);
+		return KCG_EINVAL;
 	}
 	if (private && (st.st_mode & 077) != 0) {
 		*error_r = err_fmt("%s 權限為 %04o，必須為 0600 / %s has mode "
 				   "%04o; it must be 0600 or stricter",
 				   path, (unsigned)(st.st_mode & 07777), path,
 				   (unsigned)(st.st_mode & 07777));
-		goto out;
+		close(fd);
+		return KCG_EINVAL;
 	}
+	*fd_r = fd;
+	return 0;
+}
+
+int secret_fopen(const char *path, int private, FILE **fp_r,
+		 const char **error_r)
+{
+	int fd = -1, flags;
+
+	if (open_checked(path, private, !private, &fd, error_r) < 0)
+		return KCG_EINVAL;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    (*fp_r = fdopen(fd, "r")) == NULL) {
+		*error_r = err_fmt("無法開啟 %s / cannot open %s: %s", path,
+				   path, strerror(errno));
+		close(fd);
+		return KCG_EINVAL;
+	}
+	return 0;
+}
+
+int secret_read_file(const char *path, int private, char **secret_r,
+		     size_t *len_r, const char **error_r)
+{
+	int r = KCG_EINVAL;
+	int fd = -1;
+	char *buf = NULL;
+	ssize_t n;
+	size_t len = 0;
+
+	if (open_checked(path, private, 0, &fd, error_r) < 0)
+		goto out;
 	buf = xmalloc(SECRET_MAX + 1);
 	while (len < SECRET_MAX) {
 		n = read(fd, buf + len, SECRET_MAX - len);

@@ -9,6 +9,7 @@
 #define KCG_SECRET_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * secret_read_file - read PATH whole, without its trailing newline.
@@ -20,6 +21,16 @@
  */
 int secret_read_file(const char *path, int private, char **secret_r,
 		     size_t *len_r, const char **error_r);
+
+/*
+ * secret_fopen - open PATH, a file of personal data or secrets, for
+ * reading into *fp_r (the caller fcloses it). With PRIVATE it must be a
+ * regular file of mode 0600 or stricter (a batch with passwords);
+ * otherwise a regular file or a pipe (never a device: /dev/zero would
+ * never end). Returns 0, or KCG_EINVAL with the reason.
+ */
+int secret_fopen(const char *path, int private, FILE **fp_r,
+		 const char **error_r);
 
 /*
  * secret_read_password - a password from, in this order: FILE when not

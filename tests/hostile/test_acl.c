@@ -33,6 +33,11 @@
  *                                    what their lookups use
  * docs/security.md gives the olcAccess changes that make each pass.
  *
+ * 動態密碼 (otp_specs): a third account, linzh, is enrolled with `kcgidm
+ * otp enroll` (wangxm and chenml are not: their binds would need codes);
+ * its token uid=linzh,ou=otp holds a secret nobody but the admin may read
+ * or test, that the provisioner may write.
+ *
  * A user's own recovery address was such a gap until a2af433 added the
  * kcgRecoveryMail rule with "by self write"; it is asserted as any other
  * now (no KCG_ACL_RECOVERY_SELF_WRITE any more).
@@ -71,6 +76,10 @@
 #define PROV	 "cn=provisioner,ou=services," SUFFIX
 #define DOVECOT	 "cn=dovecot,ou=services," SUFFIX
 #define POLICY	 "cn=default,ou=policies," SUFFIX
+#define U3	 "uid=linzh,ou=people," SUFFIX
+#define OTPOU	 "ou=otp," SUFFIX
+#define TOKEN3	 "uid=linzh,ou=otp," SUFFIX
+#define TOTP	 "cn=totp,ou=policies," SUFFIX
 /* Values set in the setup, so that filters can name them exactly. */
 #define IKPD_TOKEN                                                             \
 	"1111111111111111111111111111111111111111111111111111111111111111"
@@ -688,7 +697,7 @@ static void kcgidm_ok(const char *input, ...)
 
 static int group_setup(void **state)
 {
-	char id1[11], id2[11], csv[1024], ldif[1024];
+	char id1[11], id2[11], id3[11], csv[1024], ldif[1024];
 	struct run r;
 	const char *p;
 
@@ -696,14 +705,17 @@ static int group_setup(void **state)
 		return -1;
 	harness_natid('E', 10000001, id1);
 	harness_natid('E', 20000002, id2);
+	harness_natid('E', 10000003, id3);
 	snprintf(csv, sizeof(csv),
 		 "national_id,name,birth_date,category,agency,unit,title,"
 		 "hire_date,account_type,status\n"
 		 "%s,王小明,68-05-12,職員,仁武高級中學,教務處,教師,99-12-25,"
 		 "general,active\n"
 		 "%s,陳美玲,75-11-03,職員,高雄市政府人事處,人事室,科員,"
-		 "105-03-01,personnel,active\n",
-		 id1, id2);
+		 "105-03-01,personnel,active\n"
+		 "%s,林志豪,80-01-20,約聘人員,資訊中心,系統科,工程師,"
+		 "110-07-15,general,active\n",
+		 id1, id2, id3);
 	kcgidm_ok(NULL, "roster", "import", harness_write_file("r.csv", csv),
 		  NULL);
 	kcgidm_ok(PW1 "\n", "apply", "--name", "王小明", "--national-id", id1,
@@ -716,6 +728,10 @@ static int group_setup(void **state)
 		  "--accept-mail-rules", MAILRULES, "--recovery-mail",
 		  "chen.home@example.com", NULL);
 	kcgidm_ok(NULL, "approve", "chenml", NULL);
+	kcgidm_ok(PW1 "\n", "apply", "--name", "林志豪", "--national-id", id3,
+		  "--uid", "linzh", "--accept-privacy", PRIVACY, NULL);
+	kcgidm_ok(NULL, "approve", "linzh", NULL);
+	kcgidm_ok(NULL, "otp", "enroll", "linzh", NULL);
 	/* a change of password, so that pwdHistory exists */
 	kcgidm_ok(PW1 "\n"
 		      "5Tgb6yhn!Kcg\n",
@@ -918,6 +934,37 @@ static const struct spec infra_specs[] = {
 	{SUFFIX, WRITE, "o", "Kaohsiung City Government", ""},
 };
 
+/* 動態密碼: the token's secret is the admin's to read and the
+ * provisioner's to write; slapd's otp overlay reads it past the ACLs. */
+static const struct spec otp_specs[] = {
+	{TOKEN3, READ, "oathSecret", NULL, "A"},
+	{TOKEN3, READ, "oathTOTPParams", NULL, "AP"},
+	{TOKEN3, FILTER, "(oathSecret=*)", NULL, "A"},
+	{TOKEN3, FILTER, "(objectClass=oathTOTPToken)", NULL, "AP"},
+	{OTPOU, SEARCH, "(objectClass=oathTOTPToken)", NULL, "AP"},
+	{SUFFIX, SWEEP, "oathSecret", NULL, "A"},
+	/* the account's pointer: the user cannot unhook their own token
+	 * (it is linzh's, and linzh is none of S and O; see test_otp for
+	 * the user's own attempt) */
+	{U3, READ, "oathTOTPToken", NULL, "AP"},
+	{U3, WRITE, "oathTOTPToken", TOKEN3, "P"},
+	{TOKEN3, WRITE, "oathSecret", "12345678901234567890", "P"},
+	{TOKEN3, WRITE, "oathTOTPLastTimeStep", "1", "P"},
+	{TOKEN3, DELETE, "", NULL, "", .skip = "P"},
+	{OTPOU, ADD, "uid=acl-test",
+	 "objectClass: account\nobjectClass: oathTOTPToken\nuid: acl-test\n"
+	 "oathSecret: 12345678901234567890",
+	 "P"},
+	/* the parameters are no secret; only the admin changes them */
+	{TOTP, READ, "oathOTPLength", NULL, "APDXISO"},
+	{TOTP, WRITE, "oathOTPLength", "6", ""},
+};
+
+static void test_otp_tokens(void **state)
+{
+	RUN_SPECS("otp tokens", otp_specs);
+}
+
 static void test_account_reads(void **state)
 {
 	RUN_SPECS("account reads", account_reads);
@@ -1030,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_services_policies_top),
 		cmocka_unit_test(test_account_writes),
 		cmocka_unit_test(test_policy_binds_the_provisioner),
+		cmocka_unit_test(test_otp_tokens),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

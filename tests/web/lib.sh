@@ -9,6 +9,8 @@
 #                                   PATTERN (python3's email module decodes)
 #
 # Environment: KCG_TOP_SRCDIR, KCG_TOP_BUILDDIR (make check sets them);
+# WEB_SCHEME=https for a kcgidmd that serves TLS itself; WEB_EXTRA_CONF,
+# text appended to the configuration before kcgidmd starts;
 # KCGIDMD_VALGRIND=1 runs kcgidmd under valgrind (log in $tmp/valgrind.log,
 # copied to the build folder as tests/web/valgrind.log).
 
@@ -98,7 +100,7 @@ web_start() {
 	chmod 777 "$sinkdir"
 	smtp_port=$(free_port)
 	port=$(free_port)
-	base=http://127.0.0.1:$port
+	base=${WEB_SCHEME:-http}://127.0.0.1:$port
 	if [ "$(id -u)" = 0 ]; then
 		/usr/sbin/smtp-sink -u nobody -d "$sinkdir/%Y%m%d%H%M%S." \
 			"127.0.0.1:$smtp_port" 10 >"$tmp/sink.log" 2>&1 &
@@ -118,6 +120,8 @@ EOF
 	add_web_settings "$conf" "base_url = \"$base\"" "listen_port = $port" \
 		"cookie_secure = 0" "static_dir = \"$top/web/static\"" \
 		"contact_file = \"$tmp/contact.txt\"" "$@"
+	# more groups for the configuration (test_cert.sh: cert = { ... })
+	[ -z "${WEB_EXTRA_CONF:-}" ] || printf '%s\n' "$WEB_EXTRA_CONF" >>"$conf"
 	kcgidm roster import "$top/etc/sample-roster.csv" >"$tmp/roster.out" 2>&1 ||
 		{ cat "$tmp/roster.out"; die "roster import failed"; }
 	if [ "${KCGIDMD_VALGRIND:-}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
