@@ -48,6 +48,7 @@
 static unsigned long n_rows = 20000;
 
 static const char *sandbox;
+static char mounted[600]; /* the tmpfs of the full-spool case, until umount */
 
 static int group_setup(void **state)
 {
@@ -63,6 +64,8 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	harness_sink_stop();
+	if (mounted[0] != '\0') /* a failed case left it */
+		umount(mounted);
 	harness_sandbox_destroy();
 	return 0;
 }
@@ -603,6 +606,7 @@ static void test_spool_disk_full(void **state)
 		rmdir(mnt);
 		skip();
 	}
+	snprintf(mounted, sizeof(mounted), "%s", mnt);
 	for (i = 0; i < (int)sizeof(body) - 2; i++)
 		body[i] = (char)('a' + i % 26);
 	for (i = 64; i < (int)sizeof(body) - 2; i += 65)
@@ -668,6 +672,7 @@ static void test_spool_disk_full(void **state)
 		free(ids[i]);
 	free(ids);
 	assert_int_equal(umount(mnt), 0);
+	mounted[0] = '\0';
 	rmdir(mnt);
 }
 
