@@ -3,10 +3,13 @@
  * verify, uid check, apply, approve, show, consent show.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "cert.h"
@@ -407,6 +410,48 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* A notice is a page or two of text: anything bigger is a wrong path. */
+#define NOTICE_MAX (1024 * 1024)
+
+/* open_notice - FILE opened for reading when it is a regular file (not a
+ * device, FIFO or folder, which would block, never end or read as an
+ * empty notice that an applicant then "agrees" to). Returns 0 with the
+ * stream in *fp_r, or the exit status after reporting the error. */
+static int open_notice(const char *file, FILE **fp_r)
+{
+	struct stat st;
+	int fd;
+
+	memset(&st, 0, sizeof(st));
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return out_error(KCG_EINTERNAL,
+				 err_fmt("%s: %s", file, strerror(errno)));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return out_error(
+			KCG_EINTERNAL,
+			err_fmt("%s: 不是一般檔案 / not a regular "
+				"file%s",
+				file,
+				S_ISDIR(st.st_mode) ? " (a directory)" : ""));
+	}
+	if (st.st_size > NOTICE_MAX) {
+		close(fd);
+		return out_error(KCG_EINTERNAL,
+				 err_fmt("%s: 超過 %d 位元組 / larger than %d "
+					 "bytes",
+					 file, NOTICE_MAX, NOTICE_MAX));
+	}
+	*fp_r = fdopen(fd, "r");
+	if (*fp_r == NULL) {
+		close(fd);
+		return out_error(KCG_EINTERNAL,
+				 err_fmt("%s: %s", file, strerror(errno)));
+	}
+	return 0;
+}
+
 int cmd_consent(struct cli *cli, int argc, char **argv)
 {
 	const char *file, *version, *title;
@@ -433,14 +478,26 @@ int cmd_consent(struct cli *cli, int argc, char **argv)
 		version = cli->cfg->mail_rules_version;
 		title = "電子信箱帳號使用管理要點";
 	}
-	fp = fopen(file, "re");
-	if (fp == NULL)
-		return out_error(KCG_EINTERNAL,
-				 err_fmt("%s: %s", file, strerror(errno)));
+	if ((status = open_notice(file, &fp)) != 0)
+		return status;
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		if (len + n > NOTICE_MAX) {
+			fclose(fp);
+			free(all);
+			return out_error(KCG_EINTERNAL,
+					 err_fmt("%s: 超過 %d 位元組 / larger "
+						 "than %d bytes",
+						 file, NOTICE_MAX, NOTICE_MAX));
+		}
 		all = xrealloc(all, len + n + 1);
 		memcpy(all + len, buf, n);
 		len += n;
+	}
+	if (ferror(fp)) {
+		fclose(fp);
+		free(all);
+		return out_error(KCG_EINTERNAL,
+				 err_fmt("%s: 讀取錯誤 / read error", file));
 	}
 	fclose(fp);
 	out_str("title", "標題", title);

@@ -240,6 +240,19 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 	return findings_status(r, err, &f);
 }
 
+/* about - true when an audit record's TARGET is account UID: the uid
+ * itself or its mail address (IKPD registration records the address as
+ * typed, "UID" or "UID@DOMAIN", in any case). */
+static int about(const char *target, const char *uid, const char *domain)
+{
+	size_t n = strlen(uid);
+
+	if (target == NULL || strncasecmp(target, uid, n) != 0)
+		return 0;
+	return target[n] == '\0' ||
+	       (target[n] == '@' && strcasecmp(target + n + 1, domain) == 0);
+}
+
 int cmd_log(struct cli *cli, int argc, char **argv)
 {
 	char uid[UIDNAME_MAX + 1], line[4096];
@@ -270,7 +283,7 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 		if (j == NULL)
 			continue;
 		target = json_string_value(json_object_get(j, "target"));
-		if (target != NULL && strcasecmp(target, uid) == 0) {
+		if (about(target, uid, cli->cfg->mail_domain)) {
 			n++;
 			if (list != NULL) {
 				json_array_append(list, j);

@@ -13,7 +13,9 @@
  * to the directory as the provisioner, which can write accounts but is
  * deliberately not a password admin, so slapd's password policy applies to
  * everything it writes. Passwords are never taken from argv: they come from
- * a file, standard input or a prompt without echo, and are wiped after use.
+ * a file, standard input or a prompt without echo, and are wiped after use;
+ * the process is made non-dumpable with no core file (secret_no_core), so
+ * a crash or another process of the same user cannot read them.
  * National IDs are hashed with a key that must be in a mode-0600 file and
  * never appear in output, logs or the directory in plaintext. All values
  * that reach a filter or a DN are escaped by libldap.
@@ -34,6 +36,7 @@
 #include "kcg.h"
 #include "log.h"
 #include "out.h"
+#include "secret.h"
 
 static const char usage_text[] =
 	"usage: kcgidm [-c FILE] [--json] [-v] COMMAND [ARGS]\n"
@@ -229,6 +232,7 @@ int main(int argc, char **argv)
 	int c, json = 0, verbose = 0, status;
 	size_t i;
 
+	secret_no_core();
 	memset(&cli, 0, sizeof(cli));
 	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
 		switch (c) {

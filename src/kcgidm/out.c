@@ -3,11 +3,15 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "dir.h"
 #include "kcg.h"
 #include "out.h"
+#include "utf8.h"
+#include "xalloc.h"
 
 static json_t *root;
 static int errored;
@@ -74,6 +78,46 @@ void out_text(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* seq_len - the length of the UTF-8 sequence that lead byte C starts (1
+ * for ASCII and for bytes that cannot lead). */
+static size_t seq_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* json_text - MSG as a JSON string; a byte that is not part of valid UTF-8
+ * (a path echoed in the message, say) is written as the text "\xHH"
+ * instead of losing the whole message, as json_string() would. */
+static json_t *json_text(const char *msg)
+{
+	size_t i = 0, n = strlen(msg), k, len = 0;
+	char *buf;
+	json_t *j;
+
+	if ((j = json_string(msg)) != NULL)
+		return j;
+	buf = xmalloc(4 * n + 1);
+	while (i < n) {
+		unsigned char c = (unsigned char)msg[i];
+
+		k = seq_len(c);
+		if (c < 0x80) {
+			buf[len++] = (char)c; /* controls: json escapes them */
+		} else if (c >= 0xc0 && i + k <= n && utf8_valid(msg + i, k)) {
+			memcpy(buf + len, msg + i, k);
+			len += k;
+			i += k;
+			continue;
+		} else {
+			len += (size_t)sprintf(buf + len, "\\x%02X", c);
+		}
+		i++;
+	}
+	j = json_stringn(buf, len);
+	free(buf);
+	return j;
+}
+
 int out_error(int r, const char *msg)
 {
 	int status = r < 0 ? -r : KCG_EINTERNAL * -1;
@@ -82,7 +126,7 @@ int out_error(int r, const char *msg)
 	if (root != NULL) {
 		json_object_set_new(root, "ok", json_false());
 		json_object_set_new(root, "exit", json_integer(status));
-		json_object_set_new(root, "error", json_string(msg));
+		json_object_set_new(root, "error", json_text(msg));
 	} else {
 		fprintf(stderr, "kcgidm: %s\n", msg);
 	}

@@ -11,12 +11,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
@@ -231,14 +234,23 @@ static int limited(struct request *rq, struct outcome *o, const char *kind,
 /* read_text - a whole UTF-8 text file as a JSON string, or NULL. */
 static json_t *read_text(const char *path)
 {
-	FILE *fp = fopen(path, "re");
+	FILE *fp = NULL;
 	char *all = NULL;
 	size_t len = 0, n;
 	char buf[4096];
 	json_t *s = NULL;
+	struct stat st;
+	int fd;
 
-	if (fp == NULL) {
-		log_error("%s: %s", path, strerror(errno));
+	/* a FIFO or device would block or never end; a folder reads as an
+	 * empty notice that an applicant would then agree to */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		log_error("%s: %s", path,
+			  fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 &&

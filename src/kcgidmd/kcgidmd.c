@@ -20,7 +20,8 @@
  * CSRF token on every form and API POST; verification, token and sign-in
  * endpoints are rate-limited per address and per identity. Bodies are
  * limited to 16 KiB, every value shown is HTML-escaped, and passwords,
- * tokens and national IDs never reach a log line and are wiped after use.
+ * tokens and national IDs never reach a log line and are wiped after use;
+ * the process is non-dumpable with no core file (secret_no_core).
  * Everything runs on one thread (libmicrohttpd in external polling
  * mode), so the one libldap session and the audit log are never shared
  * between threads. The same loop runs the review of pending applications
@@ -445,6 +446,7 @@ int main(int argc, char **argv)
 	time_t next_review;
 	int c, fg = 0, verbose = 0, status = 1;
 
+	secret_no_core();
 	memset(&app, 0, sizeof(app));
 	json_set_alloc_funcs(malloc, wipe_free);
 	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {

@@ -17,6 +17,7 @@
 #include "pwquality.h"
 #include "rocdate.h"
 #include "roster.h"
+#include "utf8.h"
 #include "vmethod.h"
 #include "xalloc.h"
 
@@ -140,6 +141,11 @@ static int roster_person(struct dir *dir, const struct idhash *ih,
 
 	if (name == NULL || name[strspn(name, " \t")] == '\0') {
 		*error_r = "請輸入姓名 / the name is empty";
+		return KCG_EINVAL;
+	}
+	if (!utf8_valid(name, strlen(name))) {
+		*error_r = "姓名含無效的 UTF-8 或控制字元 / the name holds "
+			   "invalid UTF-8 or a control character";
 		return KCG_EINVAL;
 	}
 	r = natid_normalize(national_id, id, NULL, error_r);

@@ -1,10 +1,18 @@
 /*
  * config - kcgidm.conf through libconfig, driven by one table (config.h).
  */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <lber.h>
+#include <ldap.h>
 #include <libconfig.h>
 
 #include "config.h"
@@ -143,6 +151,106 @@ static const char *where(const struct kcg_config *cfg,
 		       config_setting_source_line(s), path);
 }
 
+/* name_at - true when NAME starts at LINE[I] as a whole word followed by
+ * "=" or ":" (a setting, not a value that happens to hold the name). */
+static int name_at(const char *line, size_t i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = line + i + n;
+
+	if (strncmp(line + i, name, n) != 0)
+		return 0;
+	if (i > 0 && (isalnum((unsigned char)line[i - 1]) ||
+		      line[i - 1] == '_' || line[i - 1] == '-'))
+		return 0;
+	p += strspn(p, " \t");
+	return *p == '=' || *p == ':';
+}
+
+/*
+ * literal_int - the integer that setting S's literal spells in its file,
+ * in *v_r; *overflow_r when it does not fit 64 bits. libconfig 1.5 keeps
+ * the low 32 bits of a literal that does not fit an int, so that
+ * "timeout = 4294967306" reads as 10: the range check needs the text.
+ * Returns 0, or -1 when the literal was not found (libconfig's value then
+ * stands).
+ */
+static int literal_int(const struct kcg_config *cfg, const config_setting_t *s,
+		       long long *v_r, int *overflow_r)
+{
+	const char *file = config_setting_source_file(s);
+	const char *name = config_setting_name(s);
+	unsigned int want = config_setting_source_line(s), n = 0;
+	char *line = NULL, *p, *end;
+	size_t cap = 0, i;
+	struct stat st;
+	FILE *fp;
+	int fd, r = -1;
+
+	if (file == NULL)
+		file = cfg->path;
+	if (name == NULL || want == 0)
+		return -1;
+	/* only a regular file can be read again (a FIFO is spent) */
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (getline(&line, &cap, fp) >= 0)
+		if (++n == want)
+			break;
+	if (n != want)
+		goto out;
+	for (i = 0; line[i] != '\0'; i++) {
+		if (!name_at(line, i, name))
+			continue;
+		p = line + i + strlen(name);
+		p += strspn(p, " \t");
+		p++; /* '=' or ':' */
+		p += strspn(p, " \t");
+		if (*p != '-' && *p != '+' && !isdigit((unsigned char)*p))
+			continue;
+		errno = 0;
+		/* base 10 or 16 as libconfig reads them: "010" is ten */
+		*v_r = strtoll(
+			p, &end,
+			p[0] == '0' && (p[1] == 'x' || p[1] == 'X') ? 16 : 10);
+		if (end == p)
+			continue;
+		*overflow_r = errno == ERANGE;
+		r = 0;
+		break;
+	}
+out:
+	free(line);
+	fclose(fp);
+	return r;
+}
+
+/* check_literal - refuse an integer setting S whose text libconfig did not
+ * read as written (it wrapped), naming the file, line and range. */
+static int check_literal(const struct kcg_config *cfg,
+			 const struct setting_def *def,
+			 const config_setting_t *s, long long value,
+			 const char **error_r)
+{
+	long long lit = 0;
+	int overflow = 0;
+
+	if (literal_int(cfg, s, &lit, &overflow) < 0)
+		return 0;
+	if (!overflow && lit == value)
+		return 0;
+	*error_r = err_fmt("%s: 數值超出範圍 / out of range: must be %lld to "
+			   "%lld",
+			   where(cfg, s, def->path), def->min, def->max);
+	return KCG_EINVAL;
+}
+
 /* read_setting - copy libconfig setting S into CFG per DEF. */
 static int read_setting(struct kcg_config *cfg, const struct setting_def *def,
 			const config_setting_t *s, const char **error_r)
@@ -185,13 +293,15 @@ static int read_setting(struct kcg_config *cfg, const struct setting_def *def,
 		if (config_setting_type(s) != CONFIG_TYPE_INT)
 			goto wrong_type;
 		*(int *)field(cfg, def) = config_setting_get_int(s);
-		return 0;
+		return check_literal(cfg, def, s, config_setting_get_int(s),
+				     error_r);
 	case SET_INT64:
 		if (config_setting_type(s) != CONFIG_TYPE_INT &&
 		    config_setting_type(s) != CONFIG_TYPE_INT64)
 			goto wrong_type;
 		*(long long *)field(cfg, def) = config_setting_get_int64(s);
-		return 0;
+		return check_literal(cfg, def, s, config_setting_get_int64(s),
+				     error_r);
 	}
 wrong_type:
 	*error_r = err_fmt("%s: 型別錯誤 / wrong type: expected %s",
@@ -262,6 +372,18 @@ static const char *line_of(const struct kcg_config *cfg, config_t *lc,
 	return where(cfg, s, path);
 }
 
+/* is_dn - true when S is a non-empty LDAPv3 DN. */
+static int is_dn(const char *s)
+{
+	LDAPDN dn = NULL;
+	int ok;
+
+	ok = ldap_str2dn(s, &dn, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	     dn != NULL;
+	ldap_dnfree(dn);
+	return ok;
+}
+
 /* check - reject values that cannot work, naming the setting. */
 static int check(const struct kcg_config *cfg, config_t *lc,
 		 const char **error_r)
@@ -306,6 +428,17 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 					   line_of(cfg, lc, "ldap.uri"), u);
 			return KCG_EINVAL;
 		}
+	}
+	if (!is_dn(cfg->ldap_suffix)) {
+		*error_r = err_fmt("%s: 不是 DN / not a DN (such as "
+				   "dc=kcg,dc=gov,dc=tw)",
+				   line_of(cfg, lc, "ldap.suffix"));
+		return KCG_EINVAL;
+	}
+	if (cfg->ldap_bind_dn != NULL && !is_dn(cfg->ldap_bind_dn)) {
+		*error_r = err_fmt("%s: 不是 DN / not a DN",
+				   line_of(cfg, lc, "ldap.bind_dn"));
+		return KCG_EINVAL;
 	}
 	if ((cfg->ldap_bind_dn == NULL) !=
 	    (cfg->ldap_bind_password_file == NULL)) {

@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "outbox.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* The value ppolicy reads as "locked until an admin unlocks". */
@@ -58,6 +59,12 @@ static int need_reason(const char *reason, const char **error_r)
 	if (strpbrk(reason, "\r\n") != NULL || strlen(reason) > 1000) {
 		*error_r = "原因須為一行，最多 1000 字元 / the reason must be "
 			   "one line of at most 1000 characters";
+		return KCG_EINVAL;
+	}
+	/* before slapd refuses the syntax and it looks like our fault */
+	if (!utf8_valid(reason, strlen(reason))) {
+		*error_r = "原因含無效的 UTF-8 或控制字元 / the reason holds "
+			   "invalid UTF-8 or a control character";
 		return KCG_EINVAL;
 	}
 	return 0;

@@ -44,4 +44,13 @@ int secret_read_password(const char *file, const char *prompt,
 			 const char *confirm_prompt, char **password_r,
 			 const char **error_r);
 
+/*
+ * secret_no_core - keep this process's memory (passwords, tokens, the ID
+ * key) out of core dumps and away from other processes of the same user:
+ * RLIMIT_CORE 0 and PR_SET_DUMPABLE 0 (no ptrace, /proc/PID/mem or
+ * environ for them). Called first thing by every program that holds a
+ * secret. Failures are ignored: neither call fails on Linux.
+ */
+void secret_no_core(void);
+
 #endif

@@ -24,7 +24,8 @@
  * certificates are verified against smtp.tls_ca_file or the system store
  * and the server's name, and the password is never sent in clear except
  * to a loopback address. Message bodies (which hold one-time links) are
- * never logged.
+ * never logged, and the process is non-dumpable with no core file
+ * (secret_no_core).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +44,7 @@
 #include "config.h"
 #include "kcg.h"
 #include "log.h"
+#include "secret.h"
 #include "spool.h"
 
 #define POLL_MAX 30 /* seconds between drains at most */
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 	const char *conf_arg = NULL, *conf, *err = NULL;
 	int c, foreground = 0, once = 0, verbose = 0, r, status;
 
+	secret_no_core();
 	while ((c = getopt_long(argc, argv, "c:f1vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -67,6 +67,23 @@
 #define FIFOW  0x10u /* {{FILE}} is a FIFO fed with the case's file */
 #define MEMCAP 0x20u /* run with a 512 MB address-space limit */
 
+/* ASan reserves terabytes of address space for its shadow memory, so an
+ * RLIMIT_AS cap stops a sanitized kcgidm before main: under ASan (the test
+ * is built like the programs, see scripts/sanitize) MEMCAP cases run
+ * without the cap, still bounded by their time limit. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifdef UNDER_ASAN
+static const int under_asan = 1;
+#else
+static const int under_asan = 0;
+#endif
+
 #ifdef KCG_HOSTILE_KNOWN_BUGS
 static const int strict = 1;
 #else
@@ -347,7 +364,7 @@ static void job_start(struct job *j, int slot, const struct hcase *c)
 		dup2(fin, 0);
 		dup2(j->fout, 1);
 		dup2(j->ferr, 2);
-		if (c->flags & MEMCAP)
+		if ((c->flags & MEMCAP) && !under_asan)
 			setrlimit(RLIMIT_AS, &rl);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
@@ -1325,20 +1342,17 @@ static const struct hcase verify_cases[] = {
 	       "no active employee record"),
 	VERIFY("name is a DN", "cn=王小明,ou=roster,dc=kcg,dc=gov,dc=tw",
 	       "{{ID1}}", 4, "no active employee record"),
-	VERIFY("name with CRLF", "王小明\r\n", "{{ID1}}", 4,
-	       "no active employee record"),
+	VERIFY("name with CRLF", "王小明\r\n", "{{ID1}}", 2,
+	       "control character"),
 	VERIFY("name full-width spaces", "　王小明　", "{{ID1}}", 4,
 	       "no active employee record"),
 	VERIFY("name 10 KB", "{{LONG}}", "{{ID1}}", 4,
 	       "no active employee record"),
-	/* not a clear error: the name is never checked for UTF-8 */
 	{"name invalid UTF-8",
 	 {"verify", "--name", "\xff\xfe", "--national-id", "{{ID1}}"},
 	 NOIN,
 	 2,
-	 "UTF-8",
-	 NULL,
-	 KB},
+	 "UTF-8"},
 	VERIFY("name empty", "", "{{ID1}}", 2, "name"),
 	VERIFY("name blank", "   ", "{{ID1}}", 2, "name is empty"),
 	VERIFY("name with spaces around: has an account", " 王小明 ", "{{ID1}}",
@@ -1794,15 +1808,11 @@ static const struct hcase reason_cases[] = {
 	 NOIN,
 	 2,
 	 "1000"},
-	/* refused by slapd (invalid syntax) and reported as an internal
-	 * error, exit 8: need_reason() does not check UTF-8 */
 	{"disable, reason invalid UTF-8",
 	 {"disable", "wangxm", "--reason", "bad\xff"},
 	 NOIN,
 	 2,
-	 "UTF-8",
-	 NULL,
-	 KB},
+	 "UTF-8"},
 	{"disable, two uids",
 	 {"disable", "wangxm", "wujg", "--reason", "x"},
 	 NOIN,
@@ -1859,21 +1869,22 @@ static const struct hcase reason_cases[] = {
 	 NOIN,
 	 3,
 	 "not disabled"},
-	/* enable() never calls need_reason(): the reason is stored as is */
+	/* enable() checks a reason it is given (need_reason) */
 	{"enable, reason with CRLF",
 	 {"enable", "linhua", "--reason", "a\r\nBcc: x@example.net"},
 	 NOIN,
 	 2,
-	 "one line",
-	 NULL,
-	 KBW},
+	 "one line"},
 	{"enable, reason 10 KB",
 	 {"enable", "linhua", "--reason", "{{LONG}}"},
 	 NOIN,
 	 2,
-	 "1000",
-	 NULL,
-	 KBW},
+	 "1000"},
+	{"enable, reason invalid UTF-8",
+	 {"enable", "linhua", "--reason", "bad\xff"},
+	 NOIN,
+	 2,
+	 "UTF-8"},
 	{"approve an active account",
 	 {"approve", "wangxm"},
 	 NOIN,
@@ -2323,14 +2334,10 @@ static const struct hcase config_cases[] = {
 	CONF("wrong type", "{{C_type}}", 2, "wrong type"),
 	CONF("timeout 0", "{{C_range}}", 2, "must be 1 to 300"),
 	CONF("timeout too big for an int", "{{C_range64}}", 2, "must be"),
-	/* libconfig keeps a big literal as a 32-bit int: 2^32 + 10 is 10 */
-	{"timeout 2^32 + 10 wraps to 10",
-	 {"-c", "{{C_wrap}}", "uid", "check", "abcd"},
-	 NOIN,
-	 2,
-	 "must be",
-	 NULL,
-	 NOCONF | KB},
+	/* libconfig 1.5 keeps a big literal as a 32-bit int (2^32 + 10 is
+	 * 10): config.c checks the literal as written */
+	CONF("timeout 2^32 + 10 does not wrap to 10", "{{C_wrap}}", 2,
+	     "must be"),
 	CONF("uri http://", "{{C_http}}", 2, "not an ldap"),
 	CONF("uri list empty", "{{C_nouri}}", 2, "at least one URI"),
 	CONF("bind_dn without a password file", "{{C_nopw}}", 2, "go together"),
@@ -2353,14 +2360,13 @@ static const struct hcase config_cases[] = {
 	CONF("bind password file with NUL", "{{C_pw_nul}}", 2, "NUL"),
 	CONF("bind password file too large", "{{C_pw_big}}", 2, "too large"),
 	CONF("bind password file missing", "{{C_pw_none}}", 2, "cannot open"),
-	/* secret_read_file() opens before it checks the type: blocks */
 	{"bind password file a FIFO",
 	 {"-c", "{{C_pw_fifo}}", "uid", "check", "abcd"},
 	 NOIN,
 	 2,
 	 "not a regular file",
 	 NULL,
-	 NOCONF | KB | SHORT},
+	 NOCONF | SHORT},
 	/* a wrong secret: reported as "directory unavailable" (6) */
 	CONF("bind password wrong", "{{C_pw_wrong}}", 6, "Invalid credentials"),
 	CONF_ID("key file mode 0644", "{{C_key_mode}}", 2, "0600"),
@@ -2377,43 +2383,35 @@ static const struct hcase config_cases[] = {
 	 2,
 	 "not a regular file",
 	 NULL,
-	 NOCONF | KB | SHORT},
-	/* audit_open() opens a FIFO for writing without O_NONBLOCK: every
-	 * command blocks; without a writable audit log kcgidm should still
-	 * work (main.c) */
+	 NOCONF | SHORT},
+	/* without a writable audit log kcgidm still works (main.c) */
 	{"audit file a FIFO",
 	 {"-c", "{{C_audit_fifo}}", "uid", "check", "abcd"},
 	 NOIN,
 	 0,
 	 NULL,
 	 "abcd",
-	 NOCONF | KB | SHORT},
+	 NOCONF | SHORT},
 	CONF("audit file a directory", "{{C_audit_dir}}", 0, NULL),
-	/* the suffix is never checked: slapd refuses the DN later (exit 8) */
-	{"suffix not a DN",
-	 {"-c", "{{C_suffix}}", "uid", "check", "abcd"},
-	 NOIN,
-	 2,
-	 "suffix",
-	 NULL,
-	 NOCONF | KB},
-	/* consent show reads the whole notice without a bound or a type
-	 * check: /dev/zero runs out of memory */
+	/* the suffix is checked as a DN (ldap_str2dn) with file:line */
+	CONF("suffix not a DN", "{{C_suffix}}", 2, "ldap.suffix"),
+	/* the notice must be a regular file of at most 1 MiB: /dev/zero
+	 * would run out of memory */
 	{"privacy notice /dev/zero",
 	 {"-c", "{{C_privacy_zero}}", "consent", "show", "privacy"},
 	 NOIN,
 	 8,
 	 "/dev/zero",
 	 NULL,
-	 NOCONF | KB | SHORT | MEMCAP},
-	/* ... and a directory is shown as an empty notice, exit 0 */
+	 NOCONF | SHORT | MEMCAP},
+	/* ... and a directory would be shown as an empty notice, exit 0 */
 	{"privacy notice a directory",
 	 {"-c", "{{C_privacy_dir}}", "consent", "show", "privacy"},
 	 NOIN,
 	 8,
 	 "directory",
 	 NULL,
-	 NOCONF | KB},
+	 NOCONF},
 };
 
 static void test_config_files(void **state)
@@ -2560,23 +2558,21 @@ static const struct jcase json_cases[] = {
 	 2,
 	 "error",
 	 "malformed"},
-	/* out_error() puts the message through json_string(), which is NULL
-	 * for invalid UTF-8: a path or value echoed in the message makes
-	 * the "error" member disappear */
+	/* out_error() writes a byte that is not UTF-8 (a path echoed in
+	 * the message) as the text \xHH instead of losing the message */
 	{"roster, path with invalid UTF-8",
 	 {"roster", "import", "{{DIR}}/\xff.csv"},
 	 NULL,
 	 2,
 	 "error",
-	 "cannot open",
-	 KB},
+	 "\\xFF.csv: "},
 	{"-c with invalid UTF-8",
 	 {"-c", "{{DIR}}/\xfe.conf", "uid", "check", "abcd"},
 	 NULL,
 	 2,
 	 "error",
-	 "cannot read",
-	 KB | NOCONF},
+	 "\\xFE.conf: ",
+	 NOCONF},
 };
 
 static void test_json_errors(void **state)
@@ -2759,16 +2755,14 @@ static void test_stored_recovery_address_never_mailed(void **state)
 		 NOIN,
 		 0,
 		 NULL,
-		 SENT,
-		 KB},
+		 SENT},
 		{"forgot-account",
 		 {"forgot-account", "--name", "吳建國", "--national-id",
 		  "{{ID7}}"},
 		 NOIN,
 		 0,
 		 NULL,
-		 SENT,
-		 KB},
+		 SENT},
 	};
 	char ldif[512],
 		*argv[] = {"/bin/grep", "-rl", "evil@example.net", NULL, NULL};

@@ -124,6 +124,21 @@ static void test_errors(void **state)
 		 {":2:", "mail.domain", "domain"}},
 		{"mail = { quota_bytes = -1; };\n",
 		 {"mail.quota_bytes", "1 to", NULL}},
+		/* libconfig 1.5 keeps the low 32 bits: these would read as
+		 * 10 and as 705032704 (in range) */
+		{"ldap = {\n timeout = 4294967306;\n};\n",
+		 {":2:", "ldap.timeout", "1 to 300"}},
+		{"mail = {\n quota_bytes = 5000000000;\n};\n",
+		 {":2:", "mail.quota_bytes", "out of range"}},
+		{"ldap = { timeout = 99999999999999999999999; };\n",
+		 {":1:", "ldap.timeout", "1 to 300"}},
+		{"ldap = {\n suffix = \"not a DN\";\n};\n",
+		 {":2:", "ldap.suffix", "not a DN"}},
+		{"ldap = { suffix = \"\"; };\n",
+		 {":1:", "ldap.suffix", "not a DN"}},
+		{"ldap = {\n bind_dn = \"x\";\n bind_password_file = "
+		 "\"/x\";\n};\n",
+		 {":2:", "ldap.bind_dn", "not a DN"}},
 	};
 	struct kcg_config *cfg = NULL;
 	const char *err = NULL;
