@@ -70,7 +70,7 @@ struct roster_options {
 /* Rows per LDAP transaction (RFC 5805). slapd 2.5.13 leaks some memory
  * per transaction (ITS#9892), and a commit holds the database's write
  * lock for the whole batch, so batches stay bounded. */
-#define ROSTER_BATCH_DEFAULT 500
+#define ROSTER_BATCH_DEFAULT 1000
 #define ROSTER_BATCH_MAX     5000
 /*
  * Fewer rows than this are written one by one, not in a transaction.

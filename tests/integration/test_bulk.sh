@@ -3,7 +3,7 @@
 # group commits and worker connections, roster export-ldif, and
 # apply --batch.
 #
-#   - a 1,500-row import with the defaults (batches of 500 in RFC 5805
+#   - a 1,500-row import with the defaults (batches of 1,000 in RFC 5805
 #     transactions, 4 workers) gives exactly the records `roster
 #     export-ldif` describes (compared attribute by attribute with
 #     slapcat), and so does an import with --jobs 1 --batch-size 1 (plain

@@ -151,7 +151,7 @@ at_least() { [ "$("$2" "$3")" -ge "$1" ]; } # at_least N FUNC ARG
 equals() { [ "$("$2" "$3")" = "$1" ]; }     # equals VALUE FUNC ARG
 base_count=$(roster_count 1)
 # One row at a time on one connection, so that A is stopped in the middle
-# of the import (with the defaults, 500 rows a commit on 4 connections,
+# of the import (with the defaults, 1,000 rows a commit on 4 connections,
 # it could be over before the first poll).
 "$kcgidm" roster import --batch-size 1 --jobs 1 "$tmp/big.csv" >"$tmp/import.out" 2>"$tmp/import.err" &
 import_pid=$!
