@@ -26,8 +26,8 @@ struct pool_msg;
  * pool_work_fn - run in a worker for each request REQ (LEN bytes, owned
  * by the pool); append the answer to REPLY. STATE is what init returned.
  */
-typedef void pool_work_fn(void *ctx, void *state, const void *req,
-			  size_t len, struct pool_msg *reply);
+typedef void pool_work_fn(void *ctx, void *state, const void *req, size_t len,
+			  struct pool_msg *reply);
 /*
  * pool_init_fn - run once in each new worker: set up *state_r (e.g. open
  * a directory session). A failure is returned as a negative KCG_E* code
