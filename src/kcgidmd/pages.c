@@ -728,6 +728,24 @@ static int get_apply(struct request *rq)
 	return finish(rq, b, MHD_HTTP_OK);
 }
 
+/* post_step - a form step: run FLOW; on success go on to NEXT, else show
+ * the form again through RENDER with the errors. */
+static int
+post_step(struct request *rq, void (*flow)(struct request *, struct outcome *),
+	  int (*render)(struct request *, const struct outcome *, int),
+	  const char *next)
+{
+	struct outcome o;
+	int ret;
+
+	outcome_init(&o);
+	flow(rq, &o);
+	ret = outcome_ok(&o) ? http_redirect(rq, next)
+			     : render(rq, &o, o.status);
+	outcome_clear(&o);
+	return ret;
+}
+
 static int render_verify(struct request *rq, const struct outcome *o,
 			 int status)
 {
@@ -769,15 +787,7 @@ static int get_verify(struct request *rq)
 
 static int post_verify(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_verify(rq, &o);
-	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
-			     : render_verify(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_verify, render_verify, "/apply/confirm");
 }
 
 /* render_cert - 自然人憑證驗證: the certificate comes with the connection;
@@ -817,15 +827,7 @@ static int get_cert(struct request *rq)
 
 static int post_cert(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_verify_cert(rq, &o);
-	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/confirm")
-			     : render_cert(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_verify_cert, render_cert, "/apply/confirm");
 }
 
 static int render_confirm(struct request *rq, const struct outcome *o,
@@ -858,15 +860,7 @@ static int get_confirm(struct request *rq)
 
 static int post_confirm(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_confirm(rq, &o);
-	ret = outcome_ok(&o) ? http_redirect(rq, "/apply/form")
-			     : render_confirm(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_confirm, render_confirm, "/apply/form");
 }
 
 /* draft - what the application form had, for showing it again. */
@@ -1254,15 +1248,8 @@ static int get_step1(struct request *rq)
 
 static int post_step1(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_ikpd_step1(rq, &o);
-	ret = outcome_ok(&o) ? http_redirect(rq, "/ikpd/register/step2")
-			     : render_step1(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_ikpd_step1, render_step1,
+			 "/ikpd/register/step2");
 }
 
 static int render_step2(struct request *rq, const struct outcome *o, int status)
