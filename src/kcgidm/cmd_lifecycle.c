@@ -15,12 +15,14 @@
 #include "kcg.h"
 #include "lifecycle.h"
 #include "out.h"
+#include "progress.h"
 #include "uidname.h"
 
 /* Where print_finding reports, and how many findings were errors. */
 struct findings {
 	json_t *list;
-	unsigned long errors;
+	unsigned long errors, n;
+	struct progress *progress; /* purge on a terminal; else NULL */
 };
 
 /* print_finding - one decision of review or purge. */
@@ -37,8 +39,12 @@ static void print_finding(void *ctx, const char *uid, const char *decision,
 				      json_pack("{s:s,s:s,s:s}", "uid", uid,
 						"decision", decision, "reason",
 						reason ? reason : ""));
-	else
+	else {
+		progress_clear(f->progress);
 		printf("%-20s %-18s %s\n", uid, decision, reason ? reason : "");
+		fflush(stdout);
+	}
+	progress_update(f->progress, ++f->n);
 }
 
 /* uid_reason - shared option parsing of reject/disable/enable/delete:
@@ -158,7 +164,7 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *err = NULL;
-	struct findings f = {NULL, 0};
+	struct findings f = {NULL, 0, 0, NULL};
 	int c, dry_run = 0, r, status;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -193,7 +199,7 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 				    "[--dry-run|--disable|--delete]";
 	enum lifecycle_purge_mode mode = PURGE_DRY_RUN;
 	const char *err = NULL;
-	struct findings f = {NULL, 0};
+	struct findings f = {NULL, 0, 0, NULL};
 	char *end = NULL;
 	long days = 365;
 	int c, r, status, modes = 0;
@@ -235,8 +241,11 @@ int cmd_purge(struct cli *cli, int argc, char **argv)
 		mode == PURGE_DRY_RUN	? "dry-run (試算，未變更)"
 		: mode == PURGE_DISABLE ? "disable"
 					: "delete");
+	if (mode != PURGE_DRY_RUN) /* writes: can take a while */
+		progress_new(stderr, "purge-inactive", 0, &f.progress);
 	r = lifecycle_purge(cli->dir, cli->cfg, (int)days, mode, print_finding,
 			    &f, &err);
+	progress_free(&f.progress);
 	return findings_status(r, err, &f);
 }
 
