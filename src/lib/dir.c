@@ -2,6 +2,7 @@
  * dir - the directory session over libldap (see dir.h).
  */
 #include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1196,12 +1197,16 @@ int dir_txn_end(struct dir *dir, int commit, int *failed_msgid_r,
 	 * thread is done with it, and a commit that arrives meanwhile frees
 	 * the operation under that thread (a crash in do_add, seen here). A
 	 * round trip first gives the thread time to finish: it narrows that
-	 * race, it cannot close it (roster.h: ROSTER_TXN_MIN). */
+	 * race, it cannot close it (roster.h: ROSTER_TXN_MIN), and neither
+	 * does the short pause after it. */
 	if (commit) {
 		struct berval *authzid = NULL;
+		struct timespec pause = {0, 10 * 1000 * 1000}; /* 10 ms */
 
 		(void)ldap_whoami_s(dir->ld, &authzid, NULL, NULL);
 		ber_bvfree(authzid);
+		while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
 	}
 	/* not ldap_txn_end_s: it reads the failed message ID wrongly and
 	 * then loses the result code */

@@ -76,12 +76,14 @@ struct roster_options {
  * Fewer rows than this are written one by one, not in a transaction.
  * slapd 2.5.13 answers a write inside a transaction before the thread
  * that ran it is done with it; a commit that frees the operations while
- * such a thread still works on one crashes slapd (in do_add; seen here
- * with transactions of 2 rows, about once in a few hundred). A commit of
- * many rows takes long enough for those threads to finish: no crash was
- * seen in 240 commits of 500 rows. So small transactions are never sent.
+ * such a thread still works on one crashes slapd (SIGSEGV in do_add; seen
+ * here with transactions of 2 rows, about once in a few hundred, and once
+ * with 52 rows on a busy machine). A long commit gives those threads time
+ * to finish: no crash was seen in 240 commits of 500 rows. So only large
+ * transactions are sent, and dir_txn_end waits a little before each
+ * commit. This narrows the race; it cannot close it (docs/performance.md).
  */
-#define ROSTER_TXN_MIN 50
+#define ROSTER_TXN_MIN 500
 
 /*
  * roster_import - read the CSV in FP (NAME for messages) and bring

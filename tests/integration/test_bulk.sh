@@ -11,7 +11,7 @@
 #   - a rerun changes nothing; a file with 10 changed rows updates 10;
 #   - a row that slapd refuses at commit time (a unique constraint added
 #     for the test) is rejected with the server's reason, and the other
-#     59 rows of its transaction are written;
+#     599 rows of its transaction are written;
 #   - apply --batch: a file that is not 0600 is refused; good rows give
 #     accounts (pending, or active with --approve) with ARGON2 passwords;
 #     bad rows (weak password, unknown person, a uid or a person twice,
@@ -183,13 +183,13 @@ clash = next(c for c in (first[:3] + "%05d" % m + first[8:] for m in range(10000
 print("national_id,name,birth_date,category,agency,unit,title,hire_date,account_type,status")
 print(f"{clash},撞號人,70-01-01,職員,機關,,,,general,active")
 PY
-python3 "$tmp/gen.py" 59 5000 | tail -n 59 >>"$tmp/clash.csv"
-# one batch of 60, above ROSTER_TXN_MIN: a transaction
-k a roster import --batch-size 60 --jobs 1 "$tmp/clash.csv" >"$tmp/clash.out" 2>&1
+python3 "$tmp/gen.py" 599 5000 | tail -n 599 >>"$tmp/clash.csv"
+# one batch of 600, above ROSTER_TXN_MIN: a transaction
+k a roster import --batch-size 600 --jobs 1 "$tmp/clash.csv" >"$tmp/clash.out" 2>&1
 expect "a refused row: exit 2" 2 $?
 has "a refused row: reported by line" "$tmp/clash.out" "line 2: row:"
 has "a refused row: with the server's reason" "$tmp/clash.out" "non-unique"
-has "the other 59 rows of the batch were written" "$tmp/clash.out" "added: 59"
+has "the other 599 rows of the batch were written" "$tmp/clash.out" "added: 599"
 expect "the refused person is not in the directory" 0 "$(count a '(cn=撞號人)')"
 
 # --- export-ldif into an empty directory with slapadd -q --------------------------
