@@ -419,7 +419,9 @@ static int send_all(int fd, const void *buf, size_t len, time_t deadline)
 }
 
 /* http_body - the body of the HTTP response BUF[0..LEN) (NUL-terminated at
- * LEN) when it says 200 and is complete; *done_r: no more bytes needed. */
+ * LEN), at *off_r, *body_len_r bytes: 0 when it says 200 and is complete
+ * (*done_r: its Content-Length is reached) or may be (no Content-Length:
+ * complete at EOF); -1 when more is needed; -2 when it is no good. */
 static int http_body(const unsigned char *buf, size_t len, size_t *off_r,
 		     size_t *body_len_r, int *done_r)
 {
@@ -432,12 +434,16 @@ static int http_body(const unsigned char *buf, size_t len, size_t *off_r,
 	hend = memmem(s, len, "\r\n\r\n", 4);
 	if (hend == NULL)
 		return -1;
-	if (len < 12 || strncmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ' ||
+	/* no NUL in the headers: the string functions below stay in them */
+	if (len < 12 || memchr(s, '\0', (size_t)(hend - s)) != NULL ||
+	    strncmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ' ||
 	    strncmp(s + 9, "200", 3) != 0)
 		return -2;
 	for (line = strstr(s, "\r\n") + 2; line < hend; line = eol + 2) {
 		eol = strstr(line, "\r\n");
 		if (strncasecmp(line, "Content-Length:", 15) == 0) {
+			if (have_cl)
+				return -2; /* two lengths: which one? */
 			errno = 0;
 			cl = strtoull(line + 15, &e, 10);
 			if (errno != 0 || e == line + 15 || cl > OCSP_MAX_RESP)

@@ -388,6 +388,9 @@ static void test_ocsp(void **state)
 		{"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nshort",
 		 "did not answer properly"},
 		{"garbage", "did not answer properly"},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: "
+		 "4\r\n\r\nhello",
+		 "did not answer properly"},
 	};
 	struct cert_trust *t = NULL;
 	struct cert_holder *h = NULL;
