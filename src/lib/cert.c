@@ -640,8 +640,18 @@ out:
 	return r;
 }
 
+/* signed_by - CRT's signature verifies with ISSUER's key. */
+static int signed_by(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer)
+{
+	unsigned int st = 0;
+
+	return gnutls_x509_crt_verify(crt, &issuer, 1, 0, &st) == 0 && st == 0;
+}
+
 /* check_ocsp - when OCSP is on, the verified chain CRTS[0..N)'s leaf is
- * good at the responder. The issuer is CRTS[1] or a CA of the trust list. */
+ * good at the responder. The issuer is the CA of the trust list that
+ * signed the leaf, else CRTS[1] when it did: the OCSP answer is checked
+ * against its key, so it must be the real one. */
 static int check_ocsp(const struct cert_trust *trust, gnutls_x509_crt_t *crts,
 		      unsigned int n, const char **error_r)
 {
@@ -649,11 +659,11 @@ static int check_ocsp(const struct cert_trust *trust, gnutls_x509_crt_t *crts,
 
 	if (trust->ocsp_host[0] == '\0')
 		return 0;
-	if (n > 1 && gnutls_x509_crt_check_issuer(crts[0], crts[1]))
-		issuer = crts[1];
-	else if (gnutls_x509_trust_list_get_issuer(trust->tl, crts[0], &issuer,
-						   0) < 0)
-		issuer = NULL; /* not ours to free without GET_COPY */
+	/* without GNUTLS_TL_GET_COPY the trust list keeps it: not freed */
+	if (gnutls_x509_trust_list_get_issuer(trust->tl, crts[0], &issuer, 0) <
+		    0 ||
+	    !signed_by(crts[0], issuer))
+		issuer = n > 1 && signed_by(crts[0], crts[1]) ? crts[1] : NULL;
 	if (issuer == NULL) {
 		*error_r = "找不到憑證簽發者，無法查詢 OCSP / the issuer is "
 			   "unknown: cannot ask OCSP";
