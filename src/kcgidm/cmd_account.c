@@ -44,8 +44,8 @@ static void print_hr(const struct account_hr *hr)
 /*
  * cert_verify - 自然人憑證驗證 with the certificate chain in FILE (PEM, leaf
  * first) and the typed national ID: the chain against cert.ca_file and
- * cert.crl_file, then the roster. Returns 0 with *hr_r, or the exit status
- * (reported).
+ * cert.crl_file (and cert.ocsp_url when set), then the roster. Returns 0 with
+ * *hr_r, or the exit status (reported).
  */
 static int cert_verify(struct cli *cli, const char *file, const char *id,
 		       struct account_hr **hr_r)
@@ -67,6 +67,9 @@ static int cert_verify(struct cli *cli, const char *file, const char *id,
 	}
 	r = cert_trust_open(cli->cfg->cert_ca_file, cli->cfg->cert_crl_file,
 			    &trust, &err);
+	if (r == 0)
+		r = cert_trust_set_ocsp(trust, cli->cfg->cert_ocsp_url,
+					cli->cfg->cert_ocsp_timeout, &err);
 	if (r == 0)
 		r = secret_read_file(file, 0, &pem, &len, &err);
 	if (r < 0) {

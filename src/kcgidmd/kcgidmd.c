@@ -482,8 +482,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (app.cfg->cert_ca_file != NULL &&
-	    cert_trust_open(app.cfg->cert_ca_file, app.cfg->cert_crl_file,
-			    &app.certs, &err) < 0) {
+	    (cert_trust_open(app.cfg->cert_ca_file, app.cfg->cert_crl_file,
+			     &app.certs, &err) < 0 ||
+	     cert_trust_set_ocsp(app.certs, app.cfg->cert_ocsp_url,
+				 app.cfg->cert_ocsp_timeout, &err) < 0)) {
 		log_error("citizen certificates: %s", err);
 		goto out;
 	}

@@ -7,7 +7,9 @@
  * (cert.crl_file, each CRL signed by one of those CAs). cert_check_der()
  * verifies a presented chain (leaf first) against them, now (the system clock):
  * signature chain, validity period, revocation, and the staleness of the
- * CRLs themselves (a CRL past its nextUpdate fails closed). What passes
+ * CRLs themselves (a CRL past its nextUpdate fails closed); with
+ * cert_trust_set_ocsp() also the leaf's status at an OCSP responder
+ * (fail closed: no good answer, no pass). What passes
  * is reduced to the two subject attributes the roster match uses (see
  * docs/citizen-certificate.md):
  *   - commonName (2.5.4.3): the holder's name in Chinese, NFC UTF-8;
@@ -45,6 +47,19 @@ struct cert_holder {
  */
 int cert_trust_open(const char *ca_file, const char *crl_file,
 		    struct cert_trust **trust_r, const char **error_r);
+
+/*
+ * cert_trust_set_ocsp - also ask the OCSP responder at URL (http://host[:port]
+ * [/path]; NULL or "" turns OCSP off) about every leaf that passes the
+ * chain and CRL checks, waiting at most TIMEOUT seconds (1..60) per
+ * request. The answer must be signed by the leaf's issuer (or a responder
+ * it delegated to), carry our nonce, be current and say "good"; anything
+ * else, the responder unreachable included, refuses the certificate.
+ * URL is copied. Returns 0; KCG_EINVAL with a reason when URL or TIMEOUT
+ * is unusable.
+ */
+int cert_trust_set_ocsp(struct cert_trust *trust, const char *url, int timeout,
+			const char **error_r);
 
 /* cert_trust_free - free *trustp and set it to NULL. */
 void cert_trust_free(struct cert_trust **trustp);

@@ -106,6 +106,8 @@ static const struct setting_def settings[] = {
 	  forgot_interval_seconds, 0, 86400),
 	S("cert.ca_file", SET_STR, NULL, cert_ca_file),
 	S("cert.crl_file", SET_STR, NULL, cert_crl_file),
+	S("cert.ocsp_url", SET_STR, NULL, cert_ocsp_url),
+	I("cert.ocsp_timeout", SET_INT, "10", cert_ocsp_timeout, 1, 60),
 	S("web.tls_cert_file", SET_STR, NULL, web_tls_cert_file),
 	S("web.tls_key_file", SET_STR, NULL, web_tls_key_file),
 	S("web.trust_cert_header", SET_STR, NULL, web_trust_cert_header),
@@ -494,6 +496,15 @@ static int check(const struct kcg_config *cfg, config_t *lc,
 					   cfg->cert_ca_file == NULL
 						   ? "cert.crl_file"
 						   : "cert.ca_file"));
+		return KCG_EINVAL;
+	}
+	if (cfg->cert_ocsp_url != NULL && cfg->cert_ocsp_url[0] != '\0' &&
+	    (strncmp(cfg->cert_ocsp_url, "http://", 7) != 0 ||
+	     cfg->cert_ocsp_url[7] == '\0' || cfg->cert_ca_file == NULL)) {
+		*error_r = err_fmt("%s: 須為 http:// 網址且須設定 cert.ca_file "
+				   "/ must be an http:// URL, and needs "
+				   "cert.ca_file",
+				   line_of(cfg, lc, "cert.ocsp_url"));
 		return KCG_EINVAL;
 	}
 	if ((cfg->web_tls_cert_file == NULL) !=

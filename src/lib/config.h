@@ -77,6 +77,8 @@ struct kcg_config {
 	/* citizen certificates (自然人憑證); see docs/citizen-certificate.md */
 	char *cert_ca_file;	     /* NULL: the method is off */
 	char *cert_crl_file;	     /* required with cert_ca_file */
+	char *cert_ocsp_url;	     /* NULL or "": no OCSP; else http:// */
+	int cert_ocsp_timeout;	     /* seconds, per OCSP request */
 	char *web_tls_cert_file;     /* kcgidmd serves HTTPS itself */
 	char *web_tls_key_file;	     /* with web_tls_cert_file */
 	char *web_trust_cert_header; /* a proxy's client-certificate header */

@@ -18,7 +18,13 @@
 # with 驗證方式：自然人憑證驗證, certificate sign-in, the HTML forms, and the
 # proxy's certificate header.
 #
-# Exit 0 pass, 1 fail, 77 skip (certtool, curl or smtp-sink missing).
+# OCSP (cert.ocsp_url): an `openssl ocsp` responder on the loopback, signing
+# with a responder certificate the intermediate delegated OCSP signing to,
+# from an openssl index that lists one holder as revoked who is not in the
+# CRL: good passes, revoked-at-the-responder is refused, the responder down
+# is refused (fail closed), without cert.ocsp_url nothing changes.
+#
+# Exit 0 pass, 1 fail, 77 skip (certtool, openssl, curl or smtp-sink missing).
 
 # make check runs .sh tests with $SHELL, which may be a POSIX sh.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -27,7 +33,7 @@ fi
 set -u
 umask 077
 
-for c in certtool curl /usr/sbin/smtp-sink; do
+for c in certtool openssl curl /usr/sbin/smtp-sink; do
 	if ! command -v "$c" >/dev/null 2>&1; then
 		echo "SKIP: $c not installed"
 		exit 77
@@ -38,7 +44,9 @@ command -v python3 >/dev/null 2>&1 || { echo "Bail out! python3 missing"; exit 1
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
 
 pki=$(mktemp -d "${TMPDIR:-/tmp}/kcg-pki.XXXXXX") || die "mktemp"
+ocsp_pid=
 cleanup() {
+	[ -n "$ocsp_pid" ] && kill "$ocsp_pid" 2>/dev/null
 	web_stop
 	rm -rf "$pki"
 }
@@ -105,6 +113,21 @@ holder wrongca 王小明 6783 other 'expiration_days = 365'
 holder othername 王大明 6783 moica 'expiration_days = 365'
 holder chen 陳美玲 0000000000006712 moica 'expiration_days = 365'
 holder lin 林志豪 8478 moica 'expiration_days = 365'
+# revoked at the OCSP responder only, not in the CRL
+holder ocsprev 王小明 6783 moica 'expiration_days = 365'
+# the responder's certificate: OCSP signing delegated by the intermediate
+key ocspsigner
+tmpl 'dn = "C=TW,CN=MOICA OCSP responder (test)"' signing_key ocsp_signing_key \
+	'expiration_days = 365'
+issue ocspsigner moica
+# index.txt - the openssl CA database the responder answers from
+# (status, expiry, revocation date, serial in BN_bn2hex form, file, subject)
+index_line() {
+	local st=$1 f=$2 rev=${3:-} ser
+	ser=$(openssl x509 -in "$pki/$f.pem" -noout -serial | sed 's/^serial=//')
+	ser=$("$PY" -c 'import sys; h="%X" % int(sys.argv[1], 16); print(h if len(h) % 2 == 0 else "0" + h)' "$ser")
+	printf '%s\t%s\t%s\t%s\tunknown\t%s\n' "$st" 301231235959Z "$rev" "$ser" "/CN=$f"
+}
 tmpl 'crl_next_update = 30' 'crl_number = 1'
 certtool --generate-crl --load-ca-privkey "$pki/moica.key" \
 	--load-ca-certificate "$pki/moica.pem" --load-certificate "$pki/revoked.pem" \
@@ -127,6 +150,11 @@ key server
 tmpl 'dn = "CN=127.0.0.1"' 'ip_address = "127.0.0.1"' tls_www_server \
 	signing_key encryption_key 'expiration_days = 365'
 issue server srvca
+{
+	index_line V valid
+	index_line V chen
+	index_line R ocsprev 240101000000Z
+} >"$pki/index.txt"
 chmod 600 "$pki"/*.key
 chmod 755 "$pki"
 chmod 644 "$pki"/*.pem "$pki"/*.crl
@@ -223,6 +251,63 @@ altcli "cert.ca_file without cert.crl_file is a configuration error" 2 \
 conf_with ""
 altcli "without cert.ca_file the method is off (exit 5)" 5 "not configured" \
 	verify --cert "$pki/valid.pem" --national-id E123456783
+
+# --- OCSP (cert.ocsp_url) ------------------------------------------------------
+# responder SIGNER - an openssl ocsp responder signing as SIGNER on $oport
+responder() {
+	oport=$(free_port)
+	openssl ocsp -index "$pki/index.txt" -port "$oport" -CA "$pki/moica.pem" \
+		-rsigner "$pki/$1.pem" -rkey "$pki/$1.key" -ndays 1 \
+		-ignore_err >>"$pki/ocsp.log" 2>&1 &
+	ocsp_pid=$!
+	for i in $(seq 1 100); do
+		# a real query: a connection that sends nothing wedges the responder
+		openssl ocsp -issuer "$pki/moica.pem" -cert "$pki/valid.pem" \
+			-url "http://127.0.0.1:$oport/" -CAfile "$pki/ca-bundle.pem" \
+			-VAfile "$pki/$1.pem" -timeout 5 >/dev/null 2>&1 && break
+		kill -0 "$ocsp_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+responder_stop() {
+	kill "$ocsp_pid" 2>/dev/null
+	wait "$ocsp_pid" 2>/dev/null
+	ocsp_pid=
+}
+# a holder certificate without OCSP signing: its answers are no answers
+responder lin
+conf_with "cert = { ca_file = \"$pki/ca-bundle.pem\"; crl_file = \"$pki/moica.crl\";
+	ocsp_url = \"http://127.0.0.1:$oport/\"; };"
+altcli "OCSP: an answer signed by a certificate without OCSP signing is refused" 2 \
+	"signature does not verify" verify --cert "$pki/valid.pem" --national-id E123456783
+responder_stop
+responder ocspsigner
+ocsp_conf="cert = { ca_file = \"$pki/ca-bundle.pem\"; crl_file = \"$pki/moica.crl\";
+	ocsp_url = \"http://127.0.0.1:$oport/\"; ocsp_timeout = 5; };"
+conf_with "$ocsp_conf"
+altcli "OCSP: a certificate the responder says is good passes" 0 "姓名: 王小明" \
+	verify --cert "$pki/valid.pem" --national-id E123456783
+altcli "OCSP: a leaf plus its intermediate passes too" 0 "姓名: 王小明" \
+	verify --cert "$pki/chain.pem" --national-id E123456783
+altcli "OCSP: revoked at the responder, not in the CRL, is refused (exit 2)" 2 \
+	"憑證已被廢止 (OCSP)" verify --cert "$pki/ocsprev.pem" --national-id E123456783
+altcli "OCSP: revoked in the CRL is still refused by the CRL" 2 "憑證已廢止" \
+	verify --cert "$pki/revoked.pem" --national-id E123456783
+altcli "OCSP: a certificate the responder does not list is refused" 2 \
+	"does not know the certificate" verify --cert "$pki/lin.pem" --national-id S102938478
+altcli "OCSP: apply --cert with a revoked certificate is refused" 2 "revoked (OCSP)" \
+	apply --cert "$pki/ocsprev.pem" --national-id E123456783 --uid wangxm \
+	--accept-privacy 20230307_V1.0 --password-file "$pki/pw"
+conf_with "cert = { ca_file = \"$pki/ca-bundle.pem\"; crl_file = \"$pki/moica.crl\"; };"
+altcli "without cert.ocsp_url, only the CRL counts (unchanged)" 0 "姓名: 王小明" \
+	verify --cert "$pki/ocsprev.pem" --national-id E123456783
+conf_with "cert = { ca_file = \"$pki/ca-bundle.pem\"; crl_file = \"$pki/moica.crl\";
+	ocsp_url = \"https://127.0.0.1:$oport/\"; };"
+altcli "cert.ocsp_url must be http:// (a configuration error)" 2 \
+	"must be an http:// URL" verify --cert "$pki/valid.pem" --national-id E123456783
+conf_with "cert = { ocsp_url = \"http://127.0.0.1:$oport/\"; };"
+altcli "cert.ocsp_url without cert.ca_file is a configuration error" 2 \
+	"needs cert.ca_file" verify --cert "$pki/valid.pem" --national-id E123456783
 
 # --- kcgidmd over HTTPS ----------------------------------------------------------
 jar=$pki/jar
@@ -395,6 +480,8 @@ pbase=http://127.0.0.1:$pport
 sed -e '/tls_cert_file/d' -e '/tls_key_file/d' \
 	-e "s/listen_port = $port;/listen_port = $pport;/" "$conf" >"$pki/proxy.conf"
 add_web_settings "$pki/proxy.conf" 'trust_cert_header = "X-SSL-Client-Cert"'
+# this kcgidmd also asks the OCSP responder
+sed -i "/^	crl_file = /a\\	ocsp_url = \"http://127.0.0.1:$oport/\";" "$pki/proxy.conf"
 "$kcgidmd_bin" -c "$pki/proxy.conf" --foreground >"$pki/proxy.log" 2>&1 &
 proxy_pid=$!
 for i in $(seq 1 100); do
@@ -413,11 +500,23 @@ api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
 	-H "X-SSL-Client-Cert: $(urlenc "$pki/revoked.pem")"
 expect "the proxy's header gets no trust of its own: revoked is refused" 400 'd["message"]' 憑證已廢止
 api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
+	-H "X-SSL-Client-Cert: $(urlenc "$pki/ocsprev.pem")"
+expect "kcgidmd with cert.ocsp_url: revoked at the responder is refused" 400 \
+	'd["message"]' 憑證已被廢止
+api POST /api/v1/apply/verify-cert '{"national_id":"E123456783"}' \
 	-H "X-SSL-Client-Cert: %zz"
 expect "a malformed header is no certificate" 400 'd["code"]' no_certificate
 kill -TERM "$proxy_pid" 2>/dev/null
 wait "$proxy_pid" 2>/dev/null
 base=$base_saved
+grep -q "ocsp_url" "$pki/proxy.conf" && ok "the proxy's kcgidmd had cert.ocsp_url" ||
+	notok "proxy.conf lacks ocsp_url"
+
+# the responder down: fail closed
+responder_stop
+conf_with "$ocsp_conf"
+altcli "OCSP: the responder down refuses even a good certificate (fail closed)" 2 \
+	"cannot reach the OCSP responder" verify --cert "$pki/valid.pem" --national-id E123456783
 conf_with ""
 add_web_settings "$pki/alt.conf" 'trust_cert_header = "X-SSL-Client-Cert"'
 altcli "web.trust_cert_header with web.tls_cert_file is refused" 2 \

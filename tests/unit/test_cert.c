@@ -16,6 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <cmocka.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -299,6 +304,150 @@ static void test_trust_refusals(void **state)
 	assert_null(t);
 }
 
+/* serve_once - a listener on 127.0.0.1 whose child reads one whole request
+ * and answers REPLY; the port in *port_r, the child's pid returned. With
+ * REPLY NULL, nobody listens on *port_r and 0 is returned. */
+static pid_t serve_once(const char *reply, int *port_r)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char buf[4096], *hend, *cl;
+	size_t got = 0;
+	ssize_t k;
+	pid_t pid;
+	int l, c;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(l >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	*port_r = ntohs(sa.sin_port);
+	if (reply == NULL) {
+		close(l);
+		return 0;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		c = accept(l, NULL, NULL);
+		while (c >= 0 && got < sizeof(buf) - 1 &&
+		       (k = read(c, buf + got, sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)k;
+			buf[got] = '\0';
+			hend = strstr(buf, "\r\n\r\n");
+			cl = strstr(buf, "Content-Length: ");
+			if (hend != NULL && cl != NULL &&
+			    got >= (size_t)(hend + 4 - buf) +
+					    strtoul(cl + 16, NULL, 10))
+				break;
+		}
+		if (c >= 0) {
+			(void)!write(c, reply, strlen(reply));
+			close(c);
+		}
+		_exit(0);
+	}
+	close(l);
+	return pid;
+}
+
+/* OCSP: the URL forms, and what fails closed without a real responder. */
+static void test_ocsp(void **state)
+{
+	static const char *const bad[] = {
+		"https://ocsp.example/",
+		"ftp://ocsp.example/",
+		"http://",
+		"http:///path",
+		"http://host:/",
+		"http://host:99999/",
+		"http://host:8x/",
+		"http://user@host/",
+		"http://ho st/",
+		"http://[::1/",
+		"http://[::1]x/",
+		"http://host/a b",
+	};
+	static const char *const good[] = {
+		"http://ocsp.moica.nat.gov.tw/OCSP",
+		"http://127.0.0.1:8888",
+		"http://[::1]:8080/x",
+		"",
+	};
+	static const struct {
+		const char *reply, *reason;
+	} replies[] = {
+		{"HTTP/1.0 500 Oops\r\nContent-Length: 0\r\n\r\n",
+		 "did not answer properly"},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+		 "malformed"},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nshort",
+		 "did not answer properly"},
+		{"garbage", "did not answer properly"},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: "
+		 "4\r\n\r\nhello",
+		 "did not answer properly"},
+	};
+	struct cert_trust *t = NULL;
+	struct cert_holder *h = NULL;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t pem;
+	const char *err = NULL;
+	char url[64];
+	size_t i;
+	pid_t pid;
+	int port, st;
+
+	(void)state;
+	assert_int_equal(cert_trust_open(ca_path, crl_path, &t, &err), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cert_trust_set_ocsp(t, bad[i], 10, &err) != KCG_EINVAL)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(strstr(err, "cert.ocsp_url"));
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (cert_trust_set_ocsp(t, good[i], 10, &err) != 0)
+			fail_msg("refused %s: %s", good[i], err);
+	assert_int_equal(cert_trust_set_ocsp(t, "http://h/", 0, &err),
+			 KCG_EINVAL);
+	crt = new_crt("C=TW,CN=王小明,serialNumber=6783", 0, 77);
+	pem = pem_of(crt);
+	/* off ("" above): the CRL alone decides */
+	assert_int_equal(
+		cert_check_pem(t, (const char *)pem.data, pem.size, &h, &err),
+		0);
+	cert_holder_free(&h);
+	/* nobody listening: refused */
+	(void)serve_once(NULL, &port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	assert_int_equal(cert_trust_set_ocsp(t, url, 5, &err), 0);
+	assert_int_equal(
+		cert_check_pem(t, (const char *)pem.data, pem.size, &h, &err),
+		KCG_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(err, "cannot reach the OCSP responder"));
+	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+		pid = serve_once(replies[i].reply, &port);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/ocsp", port);
+		assert_int_equal(cert_trust_set_ocsp(t, url, 5, &err), 0);
+		err = NULL;
+		assert_int_equal(cert_check_pem(t, (const char *)pem.data,
+						pem.size, &h, &err),
+				 KCG_EINVAL);
+		assert_null(h);
+		if (strstr(err, replies[i].reason) == NULL)
+			fail_msg("%zu: %s", i, err);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+	}
+	gnutls_free(pem.data);
+	gnutls_x509_crt_deinit(crt);
+	cert_trust_free(&t);
+}
+
 static void test_id_matches(void **state)
 {
 	static const struct {
@@ -374,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_der),
 		cmocka_unit_test(test_not_pem),
 		cmocka_unit_test(test_trust_refusals),
+		cmocka_unit_test(test_ocsp),
 		cmocka_unit_test(test_id_matches),
 		cmocka_unit_test(test_methods),
 	};

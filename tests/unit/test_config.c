@@ -139,6 +139,13 @@ static void test_errors(void **state)
 		{"ldap = {\n bind_dn = \"x\";\n bind_password_file = "
 		 "\"/x\";\n};\n",
 		 {":2:", "ldap.bind_dn", "not a DN"}},
+		{"cert = {\n ca_file = \"/c\";\n crl_file = \"/r\";\n ocsp_url "
+		 "= \"https://o.example/\";\n};\n",
+		 {":4:", "cert.ocsp_url", "http:// URL"}},
+		{"cert = {\n ocsp_url = \"http://o.example/\";\n};\n",
+		 {":2:", "cert.ocsp_url", "needs cert.ca_file"}},
+		{"cert = { ocsp_timeout = 0; };\n",
+		 {":1:", "cert.ocsp_timeout", "1 to 60"}},
 	};
 	struct kcg_config *cfg = NULL;
 	const char *err = NULL;
