@@ -43,6 +43,8 @@
 #define PW1	  "Secr3t!Apply#Pw"
 #define PW2	  "Secr3t!Reset#Pw"
 #define PW3	  "Secr3t!Ikpd#Pw9"
+/* the control process's argv, as the scanner prints it */
+#define DECOY "sh -c sleep 1 sh " PW3
 
 static const char *sandbox;
 static char id1[11], id2[11];
@@ -356,11 +358,16 @@ static void test_flows_leave_no_secret(void **state)
 	if (strncmp(found, line, strlen(line)) != 0)
 		fail_msg("the scanner did not see the control process:\n%s",
 			 found);
-	/* every line after the control's */
-	p = found;
-	while ((p = strchr(p, '\n')) != NULL && *++p != '\0')
-		if (strncmp(p, line, strlen(line)) != 0)
+	/* every line but the control's: the control itself, or the child
+	 * that dash forks for `sleep 1`, caught before its exec with the
+	 * same argv (seen in a CI run) */
+	for (p = found; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n' && *++p == '\0')
+			break;
+		if (strncmp(strchr(p, ' ') ? strchr(p, ' ') + 1 : p, DECOY,
+			    strlen(DECOY)) != 0)
 			fail_msg("a secret in a process's argv:\n%s", p);
+	}
 	free(found);
 
 	/* at rest: the logs, the spool (sent: nothing left), the directory */
