@@ -4,8 +4,8 @@
 #
 # Real slapd processes on 127.0.0.1 (node A = 1, node B = 2):
 #   - an account provisioned on A binds on B (polled, up to 30 s);
-#   - A is stopped during a 600-person roster import: the import
-#     completes on B; once A is back both converge and their slapcat
+#   - A is stopped during a 600-person roster import (fed through a FIFO,
+#     half before the stop, half after): the import completes on B; once A is back both converge and their slapcat
 #     outputs match;
 #   - a write whose answer is lost after A applied it (and it replicated)
 #     is retried on B, which recognises it as done instead of reporting a
@@ -156,16 +156,23 @@ roster_count() { # roster_count K - kcgRosterRecord entries on node K
 at_least() { [ "$("$2" "$3")" -ge "$1" ]; } # at_least N FUNC ARG
 equals() { [ "$("$2" "$3")" = "$1" ]; }     # equals VALUE FUNC ARG
 base_count=$(roster_count 1)
-# One row at a time on one connection, so that A is stopped in the middle
-# of the import (with the defaults, 1,000 rows a commit on 4 connections,
-# it could be over before the first poll).
-"$kcgidm" roster import --batch-size 1 --jobs 1 "$tmp/big.csv" >"$tmp/import.out" 2>"$tmp/import.err" &
+# The file comes through a FIFO, so that A is stopped in the middle of the
+# import however fast the machine is: the first 300 rows are written, A is
+# stopped once it has some of them, and only then come the other 300. One
+# row at a time on one connection (the defaults would hold rows back for
+# a 1,000-row commit).
+mkfifo "$tmp/big.fifo" || die "mkfifo failed"
+"$kcgidm" roster import --batch-size 1 --jobs 1 "$tmp/big.fifo" >"$tmp/import.out" 2>"$tmp/import.err" &
 import_pid=$!
+exec 3>"$tmp/big.fifo"
+head -n 301 "$tmp/big.csv" >&3
 poll 60 at_least $((base_count + 20)) roster_count 1 >/dev/null ||
 	notok "the import started writing to A"
 kill -TERM "$(cat "$ldapdir/node1/slapd.pid")" # at once, mid-import
 sandbox stop "$ldapdir" --node 1 >"$tmp/stop.out" 2>&1 # waits for the end
 check "node 1 (A) stopped" test ! -f "$ldapdir/node1/slapd.pid"
+tail -n +302 "$tmp/big.csv" >&3
+exec 3>&-
 wait "$import_pid"
 import_rc=$?
 check "the import completes with A gone (exit $import_rc)" test "$import_rc" = 0
