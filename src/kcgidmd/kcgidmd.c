@@ -60,6 +60,7 @@
 #include "cert.h"
 #include "config.h"
 #include "dir.h"
+#include "form.h"
 #include "idhash.h"
 #include "kcg.h"
 #include "lifecycle.h"
@@ -113,36 +114,6 @@ static void client_ip(struct MHD_Connection *conn, char out[64])
 	if (loopback && real != NULL && real[0] != '\0' && strlen(real) < 64 &&
 	    strspn(real, "0123456789abcdefABCDEF.:") == strlen(real))
 		snprintf(out, 64, "%s", real);
-}
-
-/* json_params - a JSON object body as an object of strings, or NULL. */
-static json_t *json_params(const char *data, size_t len)
-{
-	json_t *in = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *out = NULL, *v;
-	const char *k;
-	char num[32];
-
-	if (!json_is_object(in))
-		goto out;
-	out = json_object();
-	json_object_foreach(in, k, v)
-	{
-		if (json_is_string(v))
-			json_object_set(out, k, v);
-		else if (json_is_boolean(v))
-			json_object_set_new(
-				out, k,
-				json_string(json_is_true(v) ? "1" : "0"));
-		else if (json_is_integer(v)) {
-			snprintf(num, sizeof(num), "%lld",
-				 (long long)json_integer_value(v));
-			json_object_set_new(out, k, json_string(num));
-		}
-	}
-out:
-	json_decref(in);
-	return out;
 }
 
 /* wipe_params - wipe every string value (passwords among them). */
@@ -245,13 +216,14 @@ static int dispatch(struct request *rq)
 		ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0)
-			rq->params = json_params(rq->body->data, rq->body->len);
+			rq->params =
+				form_parse_json(rq->body->data, rq->body->len);
 		else if (ct != NULL &&
 			 strncasecmp(ct, "application/x-www-form-urlencoded",
 				     33) == 0 &&
 			 !rq->is_api)
-			rq->params =
-				http_parse_form(rq->body->data, rq->body->len);
+			rq->params = form_parse_urlencoded(rq->body->data,
+							   rq->body->len);
 		else if (rq->is_api)
 			return simple(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				      "application/json expected\n");

@@ -222,8 +222,6 @@ int http_send(struct request *rq, struct reply *rp);
 int http_redirect(struct request *rq, const char *path);
 /* http_static - a file from web.static_dir (a plain name only). */
 int http_static(struct request *rq, const char *name);
-/* http_parse_form - application/x-www-form-urlencoded into a JSON object. */
-json_t *http_parse_form(const char *s, size_t len);
 
 /* ---- the two faces --------------------------------------------------- */
 

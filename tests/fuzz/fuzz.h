@@ -32,7 +32,8 @@
 	X(rfc2047)                                                             \
 	X(mailmsg)                                                             \
 	X(pwquality)                                                           \
-	X(check_password)
+	X(check_password)                                                      \
+	X(form)
 
 #ifdef KCG_LIBFUZZER
 #define FUZZ_ENTRY(target) LLVMFuzzerTestOneInput
