@@ -14,6 +14,8 @@ struct cli {
 	struct kcg_config *cfg;
 	struct dir *dir;
 	struct idhash *ih;
+	char **hidden; /* cli_hidden's copies, wiped and freed at exit */
+	size_t n_hidden;
 };
 
 /*
@@ -30,6 +32,17 @@ int cli_idhash(struct cli *cli);
  */
 int cli_number(const char *name, const char *v, unsigned min, unsigned max,
 	       unsigned *n_r);
+
+/*
+ * cli_hidden - the value of an option that `ps` must not show (--national-id,
+ * --token; docs/security.md, G9). With ARG (the option's value in argv) it
+ * is copied and ARG is wiped in place; with FILE (--national-id-file,
+ * --token-file) it is the first line of FILE, a regular file. The copy in
+ * *value_r belongs to CLI, which wipes it when kcgidm exits. Returns 0, or the
+ * exit status after reporting the error.
+ */
+int cli_hidden(struct cli *cli, char *arg, const char *file,
+	       const char **value_r);
 
 /* --jobs: worker connections for bulk work (enough to keep slapd busy on
  * a small machine without crowding a big one). */

@@ -95,12 +95,12 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
 		{"national-id", required_argument, NULL, 'i'},
+		{"national-id-file", required_argument, NULL, 'I'},
 		{"cert", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char usage[] = "usage: verify --name NAME --national-id "
-				    "ID | verify --cert FILE.pem --national-id "
-				    "ID";
+	static const char usage[] = "usage: verify --name NAME|--cert FILE.pem "
+				    "--national-id ID|--national-id-file FILE";
 	const char *name = NULL, *id = NULL, *cert = NULL, *err = NULL;
 	struct account_hr *hr = NULL;
 	int c, r, status;
@@ -108,9 +108,11 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
-		else if (c == 'i')
-			id = optarg;
-		else if (c == 'c')
+		else if (c == 'i' || c == 'I') {
+			if ((status = cli_hidden(cli, c == 'i' ? optarg : NULL,
+						 optarg, &id)) != 0)
+				return status;
+		} else if (c == 'c')
 			cert = optarg;
 		else
 			return cli_usage("%s", usage);
@@ -182,6 +184,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
 		{"national-id", required_argument, NULL, 'i'},
+		{"national-id-file", required_argument, NULL, 'I'},
 		{"uid", required_argument, NULL, 'u'},
 		{"accept-privacy", required_argument, NULL, 'p'},
 		{"mail", no_argument, NULL, 'm'},
@@ -195,8 +198,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
-		"usage: apply --name NAME|--cert FILE.pem --national-id ID "
-		"--uid UID "
+		"usage: apply --name NAME|--cert FILE.pem --national-id "
+		"ID|--national-id-file FILE --uid UID "
 		"--accept-privacy VERSION [--mail --accept-mail-rules VERSION "
 		"--recovery-mail ADDR] [--password-file FILE]\n"
 		"       apply --batch FILE.csv --accept-privacy VERSION "
@@ -216,7 +219,11 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 			req.name = optarg;
 			break;
 		case 'i':
-			req.national_id = optarg;
+		case 'I':
+			if ((status = cli_hidden(cli, c == 'i' ? optarg : NULL,
+						 optarg, &req.national_id)) !=
+			    0)
+				return status;
 			break;
 		case 'u':
 			req.uid = optarg;

@@ -25,13 +25,15 @@ static int ikpd_register_cmd(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"mail", required_argument, NULL, 'm'},
 		{"national-id", required_argument, NULL, 'i'},
+		{"national-id-file", required_argument, NULL, 'I'},
 		{"birth-date", required_argument, NULL, 'b'},
 		{"password-file", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
 		"usage: ikpd register --mail LOCAL[@kcg.gov.tw] --national-id "
-		"ID --birth-date YYY-MM-DD [--password-file FILE]";
+		"ID|--national-id-file FILE --birth-date YYY-MM-DD "
+		"[--password-file FILE]";
 	struct ikpd_register_req req;
 	struct ikpd_registration *reg = NULL;
 	const char *pwfile = NULL, *err = NULL;
@@ -42,9 +44,12 @@ static int ikpd_register_cmd(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'm')
 			req.mail = optarg;
-		else if (c == 'i')
-			req.national_id = optarg;
-		else if (c == 'b')
+		else if (c == 'i' || c == 'I') {
+			if ((status = cli_hidden(cli, c == 'i' ? optarg : NULL,
+						 optarg, &req.national_id)) !=
+			    0)
+				return status;
+		} else if (c == 'b')
 			req.birth_date = optarg;
 		else if (c == 'f')
 			pwfile = optarg;
@@ -84,6 +89,7 @@ static int token_password_cmd(struct cli *cli, int argc, char **argv,
 {
 	static const struct option opts[] = {
 		{"token", required_argument, NULL, 't'},
+		{"token-file", required_argument, NULL, 'T'},
 		{"password-file", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
@@ -92,16 +98,18 @@ static int token_password_cmd(struct cli *cli, int argc, char **argv,
 	int c, r, status;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 't')
-			token = optarg;
-		else if (c == 'f')
+		if (c == 't' || c == 'T') {
+			if ((status = cli_hidden(cli, c == 't' ? optarg : NULL,
+						 optarg, &token)) != 0)
+				return status;
+		} else if (c == 'f')
 			pwfile = optarg;
 		else
 			token = NULL, optind = argc + 1;
 	}
 	if (token == NULL || optind != argc)
-		return cli_usage("usage: %s --token TOKEN [--password-file "
-				 "FILE]",
+		return cli_usage("usage: %s --token TOKEN|--token-file FILE "
+				 "[--password-file FILE]",
 				 activate ? "ikpd activate" : "reset");
 	if ((status = cli_dir(cli)) != 0)
 		return status;
@@ -174,6 +182,7 @@ int cmd_forgot_account(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, 'n'},
 		{"national-id", required_argument, NULL, 'i'},
+		{"national-id-file", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *id = NULL, *err = NULL;
@@ -182,14 +191,16 @@ int cmd_forgot_account(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'n')
 			name = optarg;
-		else if (c == 'i')
-			id = optarg;
-		else
+		else if (c == 'i' || c == 'I') {
+			if ((status = cli_hidden(cli, c == 'i' ? optarg : NULL,
+						 optarg, &id)) != 0)
+				return status;
+		} else
 			name = NULL, optind = argc + 1;
 	}
 	if (name == NULL || id == NULL || optind != argc)
 		return cli_usage("usage: forgot-account --name NAME "
-				 "--national-id ID");
+				 "--national-id ID|--national-id-file FILE");
 	if ((status = cli_dir(cli)) != 0 || (status = cli_idhash(cli)) != 0)
 		return status;
 	r = recovery_forgot_account(cli->dir, cli->cfg, cli->ih, name, id,

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "out.h"
 #include "secret.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: kcgidm [-c FILE] [--json] [-v] COMMAND [ARGS]\n"
@@ -95,6 +96,9 @@ static const char usage_text[] =
 	"  mail queue                           what waits in the spool\n"
 	"  mail flush                           try every queued message now\n"
 	"\n"
+	"  --national-id-file FILE and --token-file FILE (the first line) may\n"
+	"  stand for --national-id ID and --token TOKEN: ps shows arguments.\n"
+	"\n"
 	"Options:\n"
 	"  -c, --config FILE  configuration (default: $KCGIDM_CONF, else\n"
 	"                     " CONFIG_DEFAULT_PATH ")\n"
@@ -141,6 +145,31 @@ int cli_number(const char *name, const char *v, unsigned min, unsigned max,
 	    n > max)
 		return cli_usage("%s: %u to %u", name, min, max);
 	*n_r = (unsigned)n;
+	return 0;
+}
+
+int cli_hidden(struct cli *cli, char *arg, const char *file,
+	       const char **value_r)
+{
+	const char *err = NULL;
+	char *v = NULL;
+	size_t len = 0;
+	int r;
+
+	if (arg != NULL) {
+		v = xstrdup(arg);
+		explicit_bzero(arg, strlen(arg));
+	} else {
+		r = secret_read_file(file, 0, &v, &len, &err);
+		if (r < 0)
+			return out_error(r, err);
+		/* the first line: a file written by an editor may add CRLF */
+		v[strcspn(v, "\r\n")] = '\0';
+	}
+	cli->hidden = xreallocarray(cli->hidden, cli->n_hidden + 1,
+				    sizeof(*cli->hidden));
+	cli->hidden[cli->n_hidden++] = v;
+	*value_r = v;
 	return 0;
 }
 
@@ -278,5 +307,8 @@ out:
 	dir_free(&cli.dir);
 	idhash_free(&cli.ih);
 	config_free(&cli.cfg);
+	for (i = 0; i < cli.n_hidden; i++)
+		xfree_secret(&cli.hidden[i]);
+	free(cli.hidden);
 	return out_finish(status);
 }

@@ -5,10 +5,11 @@
  * and activation, mail drained by kcgidm-mailer.
  *
  * - argv: a scanner reads every /proc/PID/cmdline all along the flows.
- *   No process may show a password. No process but the test's own kcgidm
- *   commands may show a national ID or a token (the admin CLI takes
- *   --national-id and --token as arguments by design, see
- *   docs/security.md); kcgidm spawns nothing that could inherit them.
+ *   No process may show a password, a national ID or a token: the flows
+ *   give IDs and tokens in files (--national-id-file, --token-file), and
+ *   kcgidm spawns nothing that could inherit them. When an ID is given as
+ *   an argument after all, kcgidm blanks it in its argv before it waits
+ *   for the password (test_no_core_dumps checks /proc/PID/cmdline).
  * - the audit log, slapd's log, kcgidm's output, the spool (passwords and
  *   IDs never; tokens only while their message waits to be sent) and
  *   slapcat (only hashes).
@@ -161,14 +162,10 @@ static void scan_forever(void)
 			snprintf(path, sizeof(path), "/proc/%s/cmdline",
 				 de->d_name);
 			cmd = read_all(path);
-			/* the admin CLI may take IDs and tokens as
-			 * arguments; nothing else may, nothing may take a
-			 * password */
-			hit = secret_in(
-				cmd,
-				cmd != NULL &&
-					strstr(cmd, "/kcgidm ") == NULL &&
-					strstr(cmd, "/lt-kcgidm ") == NULL);
+			/* the flows give IDs and tokens in files
+			 * (--national-id-file, --token-file): no process
+			 * may show one, nor a password */
+			hit = secret_in(cmd, 1);
 			if (hit != NULL) {
 				fprintf(out, "%s: %s\n", de->d_name, cmd);
 				fflush(out);
@@ -303,11 +300,13 @@ static void test_flows_leave_no_secret(void **state)
 	pid_t decoy;
 	const char *hit,
 		*mailer[] = {NULL, "-c", NULL, "--once", "--foreground", NULL};
-	char bin[600], *b = getenv("KCG_TOP_BUILDDIR");
+	char bin[600], *b = getenv("KCG_TOP_BUILDDIR"), id1_file[600];
 	struct run r;
 
 	(void)state;
 	snprintf(spool, sizeof(spool), "%s/spool", sandbox);
+	snprintf(id1_file, sizeof(id1_file), "%s",
+		 harness_write_file("id1", id1));
 	scanner_start();
 	/* the control: a process with a password in its argv is seen */
 	decoy = fork();
@@ -319,9 +318,9 @@ static void test_flows_leave_no_secret(void **state)
 	}
 	assert_int_equal(waitpid(decoy, NULL, 0), decoy);
 	/* an application with a recovery address, approved */
-	kcgidm(0, PW1 "\n", "apply", "--name", "秘密一", "--national-id", id1,
-	       "--uid", "secret1", "--accept-privacy", PRIVACY, "--mail",
-	       "--accept-mail-rules", MAILRULES, "--recovery-mail",
+	kcgidm(0, PW1 "\n", "apply", "--name", "秘密一", "--national-id-file",
+	       id1_file, "--uid", "secret1", "--accept-privacy", PRIVACY,
+	       "--mail", "--accept-mail-rules", MAILRULES, "--recovery-mail",
 	       "home@example.org", NULL);
 	kcgidm(0, NULL, "approve", "secret1", NULL);
 	kcgidm(0, PW1 "\n", "auth", "test", "secret1", "--service", "mail",
@@ -341,18 +340,21 @@ static void test_flows_leave_no_secret(void **state)
 	assert_null(secret_in(r.err, 0));
 	harness_run_free(&r);
 	token_of(tokens[0]);
-	kcgidm(0, PW2 "\n", "reset", "--token", tokens[0], NULL);
+	kcgidm(0, PW2 "\n", "reset", "--token-file",
+	       harness_write_file("token0", tokens[0]), NULL);
 	/* IKPD: register, the activation link, activate */
 	kcgidm(0, PW2 "\n", "ikpd", "register", "--mail", "secret1",
-	       "--national-id", id1, "--birth-date", "070-03-04", NULL);
+	       "--national-id-file", id1_file, "--birth-date", "070-03-04",
+	       NULL);
 	harness_run(&r, NULL, (char *const *)mailer);
 	assert_int_equal(r.status, 0);
 	harness_run_free(&r);
 	token_of(tokens[1]);
-	kcgidm(0, PW2 "\n", "ikpd", "activate", "--token", tokens[1], NULL);
+	kcgidm(0, PW2 "\n", "ikpd", "activate", "--token-file",
+	       harness_write_file("token1", tokens[1]), NULL);
 	/* a wrong national ID for the second person: refused, not echoed */
-	kcgidm(4, NULL, "verify", "--name", "秘密一", "--national-id", id2,
-	       NULL);
+	kcgidm(4, NULL, "verify", "--name", "秘密一", "--national-id-file",
+	       harness_write_file("id2", id2), NULL);
 	found = scanner_stop();
 	snprintf(line, sizeof(line), "%d: ", (int)decoy);
 	if (strncmp(found, line, strlen(line)) != 0)
@@ -435,8 +437,10 @@ static int has_core(const char *dir)
  * crash_in - start ARGV in folder DIR with RLIMIT_CORE unlimited, its
  * standard input a pipe that stays empty (it blocks reading a password);
  * once it sleeps (and, with WANT_LIMIT, shows RLIMIT_CORE 0), SIGSEGV.
+ * With HIDDEN, its argv must by then no longer show HIDDEN.
  */
-static void crash_in(const char *dir, char *const *argv, int want_limit)
+static void crash_in(const char *dir, char *const *argv, int want_limit,
+		     const char *hidden)
 {
 	int in[2], i, ws;
 	pid_t pid;
@@ -468,6 +472,20 @@ static void crash_in(const char *dir, char *const *argv, int want_limit)
 	}
 	if (want_limit && !core_limit_zero(pid))
 		fail_msg("%s: RLIMIT_CORE is not 0", argv[0]);
+	if (hidden != NULL) {
+		/* waiting for the password, so past its options: an ID
+		 * given as an argument no longer shows (G9) */
+		char path[64], *cmd;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		cmd = read_all(path);
+		assert_non_null(cmd);
+		if (strstr(cmd, "--national-id") == NULL ||
+		    strstr(cmd, hidden) != NULL)
+			fail_msg("%s: the argument %s still shows: %s", argv[0],
+				 hidden, cmd);
+		free(cmd);
+	}
 	kill(pid, SIGSEGV);
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
 	close(in[1]);
@@ -491,7 +509,7 @@ static void test_no_core_dumps(void **state)
 	snprintf(dir, sizeof(dir), "%s/cores", sandbox);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	/* the limits alone, wherever cores go */
-	crash_in(dir, cli, 1);
+	crash_in(dir, cli, 1, id2 + 1);
 	if (pattern == NULL || pattern[0] == '|' || pattern[0] == '/' ||
 	    strchr(pattern, '%') != NULL) {
 		fprintf(stderr,
@@ -504,7 +522,7 @@ static void test_no_core_dumps(void **state)
 	free(pattern);
 	/* the control dumps a core here; kcgidm, holding no password yet
 	 * but its configuration and ID key, must not */
-	crash_in(dir, control, 0);
+	crash_in(dir, control, 0, NULL);
 	if (has_core(dir) == 0) {
 		fprintf(stderr, "note: no core from the control process: "
 				"only RLIMIT_CORE is checked\n");
@@ -520,7 +538,7 @@ static void test_no_core_dumps(void **state)
 		assert_int_equal(chdir("/"), 0);
 	}
 	assert_int_equal(has_core(dir), 0);
-	crash_in(dir, cli, 1);
+	crash_in(dir, cli, 1, id2 + 1);
 	assert_int_equal(has_core(dir), 0);
 }
 
