@@ -176,6 +176,19 @@ static int blank(const char *s)
 	return s == NULL || s[strspn(s, " \t\r\n")] == '\0';
 }
 
+/* natid_field - the national ID typed as ID in NORM, else a field error. */
+static void natid_field(struct outcome *o, const char *id,
+			char norm[NATID_LEN + 1])
+{
+	const char *err = NULL;
+
+	if (blank(id))
+		outcome_field(o, "national_id",
+			      "請輸入身分證字號 / enter your national ID");
+	else if (natid_normalize(id, norm, NULL, &err) < 0)
+		outcome_field(o, "national_id", err);
+}
+
 /* ---- helpers --------------------------------------------------------- */
 
 void flow_taipei(time_t t, char out[32])
@@ -319,11 +332,7 @@ void flow_verify(struct request *rq, struct outcome *o)
 
 	if (blank(name))
 		outcome_field(o, "name", "請輸入姓名 / enter your name");
-	if (blank(id))
-		outcome_field(o, "national_id",
-			      "請輸入身分證字號 / enter your national ID");
-	else if (natid_normalize(id, norm, NULL, &err) < 0)
-		outcome_field(o, "national_id", err);
+	natid_field(o, id, norm);
 	if (!outcome_ok(o))
 		goto out;
 	if (limited(rq, o, "verify", norm) || (dir = need_dir(rq, o)) == NULL)
@@ -457,11 +466,7 @@ void flow_verify_cert(struct request *rq, struct outcome *o)
 			     "certificates are not enabled here");
 		goto out;
 	}
-	if (blank(id))
-		outcome_field(o, "national_id",
-			      "請輸入身分證字號 / enter your national ID");
-	else if (natid_normalize(id, norm, NULL, &err) < 0)
-		outcome_field(o, "national_id", err);
+	natid_field(o, id, norm);
 	if (!outcome_ok(o))
 		goto out;
 	if (peer_chain(rq, &in, der, len, &pem) < 0) {
@@ -1116,11 +1121,7 @@ void flow_forgot_account(struct request *rq, struct outcome *o)
 
 	if (blank(name))
 		outcome_field(o, "name", "請輸入姓名 / enter your name");
-	if (blank(id))
-		outcome_field(o, "national_id",
-			      "請輸入身分證字號 / enter your national ID");
-	else if (natid_normalize(id, norm, NULL, &err) < 0)
-		outcome_field(o, "national_id", err);
+	natid_field(o, id, norm);
 	if (!outcome_ok(o) || limited(rq, o, "verify", norm) ||
 	    (dir = need_dir(rq, o)) == NULL)
 		goto out;
@@ -1137,19 +1138,55 @@ out:
 
 /* ---- sign-in and the account page --------------------------------------- */
 
+/*
+ * sign_in - make the session of RQ that of the account UID, whose entry E
+ * was read for the sign-in, by METHOD (NULL: the password). Refuses an
+ * account that is not active: -1 with the outcome set, else 0 with the
+ * uid and the new CSRF token in the outcome's data.
+ */
+static int sign_in(struct request *rq, struct outcome *o,
+		   const struct dir_entry *e, const char *uid,
+		   const char *method)
+{
+	const char *status = dir_entry_value(e, "kcgAccountStatus");
+	struct session *s = rq->sess;
+
+	if (status == NULL || strcmp(status, "active") != 0) {
+		outcome_fail(o, MHD_HTTP_FORBIDDEN, "not_active",
+			     status != NULL && strcmp(status, "pending") == 0
+				     ? "帳號審核中：需等待審核您是否為市府員工"
+				       "，請1~4小時後或隔天再登入。 / the "
+				       "account is still under review"
+				     : "帳號已停用，請洽人事室或資訊中心 / the "
+				       "account is disabled");
+		return -1;
+	}
+	/* a new session id after sign-in: nobody can plant one before */
+	session_rotate(rq->app->sessions, s);
+	rq->set_cookie = 1;
+	xfree_secret(&s->login_uid);
+	xfree_secret(&s->last_login);
+	s->login_uid = xstrdup(uid);
+	s->login_method = method;
+	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
+		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
+	json_object_set_new(o->data, "uid", json_string(uid));
+	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
+	return 0;
+}
+
 void flow_login(struct request *rq, struct outcome *o)
 {
 	const struct kcg_config *cfg = rq->app->cfg;
 	const char *uid = param(rq, "uid"), *pw = param(rq, "password");
 	/* 動態密碼: slapd's otp overlay takes the code after the password */
 	const char *code = cfg->otp_enabled ? param(rq, "otp") : NULL;
-	const char *err = NULL, *status;
+	const char *err = NULL;
 	char norm[UIDNAME_MAX + 1];
 	struct dir_entry *e = NULL;
 	struct dir *dir, *user = NULL;
 	char *masked = NULL, *at, *bind_pw = NULL;
 	char local[UIDNAME_MAX + 2];
-	struct session *s = rq->sess;
 	int r;
 
 	if (blank(uid))
@@ -1193,30 +1230,9 @@ void flow_login(struct request *rq, struct outcome *o)
 		outcome_kcg(o, r, err);
 		goto out;
 	}
-	status = dir_entry_value(e, "kcgAccountStatus");
-	if (status == NULL || strcmp(status, "active") != 0) {
-		outcome_fail(o, MHD_HTTP_FORBIDDEN, "not_active",
-			     status != NULL && strcmp(status, "pending") == 0
-				     ? "帳號審核中：需等待審核您是否為市府員工"
-				       "，請1~4"
-				       "小時後或隔天再登入。 / the account is "
-				       "still under review"
-				     : "帳號已停用，請洽人事室或資訊中心 / the "
-				       "account is disabled");
+	if (sign_in(rq, o, e, norm, NULL) < 0)
 		goto out;
-	}
-	/* a new session id after sign-in: nobody can plant one before */
-	session_rotate(rq->app->sessions, s);
-	rq->set_cookie = 1;
-	xfree_secret(&s->login_uid);
-	xfree_secret(&s->last_login);
-	s->login_uid = xstrdup(norm);
-	s->login_method = NULL;
-	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
-		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
 	log_info("signed in: uid=%s from %s", norm, rq->ip);
-	json_object_set_new(o->data, "uid", json_string(norm));
-	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
 out:
 	xfree_secret(&bind_pw);
 	dir_free(&user);
@@ -1284,10 +1300,9 @@ out:
 
 void flow_login_cert(struct request *rq, struct outcome *o)
 {
-	const char *id = param(rq, "national_id"), *err = NULL, *status;
+	const char *id = param(rq, "national_id");
 	char norm[NATID_LEN + 1] = "";
 	struct dir_entry *e = NULL;
-	struct session *s = rq->sess;
 	struct dir *dir;
 	char *uid = NULL;
 
@@ -1297,38 +1312,15 @@ void flow_login_cert(struct request *rq, struct outcome *o)
 			     "certificates are not enabled here");
 		return;
 	}
-	if (blank(id))
-		outcome_field(o, "national_id",
-			      "請輸入身分證字號 / enter your national ID");
-	else if (natid_normalize(id, norm, NULL, &err) < 0)
-		outcome_field(o, "national_id", err);
+	natid_field(o, id, norm);
 	if (!outcome_ok(o) || limited(rq, o, "login", norm) ||
 	    (dir = need_dir(rq, o)) == NULL ||
 	    cert_account(rq, o, norm, dir, &uid, &e) < 0)
 		goto out;
-	status = dir_entry_value(e, "kcgAccountStatus");
-	if (status == NULL || strcmp(status, "active") != 0) {
-		outcome_fail(o, MHD_HTTP_FORBIDDEN, "not_active",
-			     status != NULL && strcmp(status, "pending") == 0
-				     ? "帳號審核中：需等待審核您是否為市府員工"
-				       "，請1~4小時後或隔天再登入。 / the "
-				       "account is still under review"
-				     : "帳號已停用，請洽人事室或資訊中心 / the "
-				       "account is disabled");
+	if (sign_in(rq, o, e, uid, "自然人憑證") < 0)
 		goto out;
-	}
-	session_rotate(rq->app->sessions, s);
-	rq->set_cookie = 1;
-	xfree_secret(&s->login_uid);
-	xfree_secret(&s->last_login);
-	s->login_uid = xstrdup(uid);
-	s->login_method = "自然人憑證";
-	if (dir_entry_value(e, "pwdLastSuccess") != NULL)
-		s->last_login = xstrdup(dir_entry_value(e, "pwdLastSuccess"));
 	log_info("signed in with a citizen certificate: uid=%s from %s", uid,
 		 rq->ip);
-	json_object_set_new(o->data, "uid", json_string(uid));
-	json_object_set_new(o->data, "csrf_token", json_string(s->csrf));
 out:
 	explicit_bzero(norm, sizeof(norm));
 	dir_entry_free(&e);

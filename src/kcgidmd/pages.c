@@ -221,6 +221,17 @@ static void policy(struct wbuf *b)
 		"</ul></div>\n");
 }
 
+/* new_password_fields - 新密碼 with its meter, 密碼確認 and the policy. */
+static void new_password_fields(struct wbuf *b, const struct outcome *o)
+{
+	input(b, o, "新密碼", "password", "password", NULL, NULL,
+	      "autocomplete=\"new-password\" required data-meter=\"password\"");
+	meter(b, "password");
+	input(b, o, "密碼確認", "password_confirm", "password", NULL, NULL,
+	      "autocomplete=\"new-password\" required");
+	policy(b);
+}
+
 /* hr_table - the seed's 人員資訊. */
 static void hr_table(struct wbuf *b, const json_t *hr)
 {
@@ -291,6 +302,12 @@ static int go(struct request *rq, const char *path, const char *flash)
 	}
 	return http_redirect(rq, path);
 }
+
+/* post_step - a form step (defined with the application steps below). */
+static int
+post_step(struct request *rq, void (*flow)(struct request *, struct outcome *),
+	  int (*render)(struct request *, const struct outcome *, int),
+	  const char *next);
 
 /* ---- 登入 and the account page ------------------------------------------ */
 
@@ -378,28 +395,12 @@ static int get_signin(struct request *rq)
 
 static int post_login_cert(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_login_cert(rq, &o);
-	ret = outcome_ok(&o) ? go(rq, "/account", NULL)
-			     : render_signin(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_login_cert, render_signin, "/account");
 }
 
 static int post_login(struct request *rq)
 {
-	struct outcome o;
-	int ret;
-
-	outcome_init(&o);
-	flow_login(rq, &o);
-	ret = outcome_ok(&o) ? go(rq, "/account", NULL)
-			     : render_signin(rq, &o, o.status);
-	outcome_clear(&o);
-	return ret;
+	return post_step(rq, flow_login, render_signin, "/account");
 }
 
 /* row - one 帳戶資訊 line. */
@@ -460,12 +461,7 @@ static int render_account(struct request *rq, const struct outcome *err,
 	general(b, pe);
 	input(b, pe, "目前密碼", "old_password", "password", NULL, NULL,
 	      "autocomplete=\"current-password\" required");
-	input(b, pe, "新密碼", "password", "password", NULL, NULL,
-	      "autocomplete=\"new-password\" required data-meter=\"password\"");
-	meter(b, "password");
-	input(b, pe, "密碼確認", "password_confirm", "password", NULL, NULL,
-	      "autocomplete=\"new-password\" required");
-	policy(b);
+	new_password_fields(b, pe);
 	wbuf_puts(b, "<div class=\"actions\"><button type=\"submit\" "
 		     "class=\"primary\">變更密碼</button></div>\n</form>\n"
 		     "</section>\n");
@@ -672,12 +668,7 @@ static int render_reset(struct request *rq, const struct outcome *o, int status)
 	form_open(b, rq, "/reset", "form");
 	token_field(b, rq);
 	general(b, o);
-	input(b, o, "新密碼", "password", "password", NULL, NULL,
-	      "autocomplete=\"new-password\" required data-meter=\"password\"");
-	meter(b, "password");
-	input(b, o, "密碼確認", "password_confirm", "password", NULL, NULL,
-	      "autocomplete=\"new-password\" required");
-	policy(b);
+	new_password_fields(b, o);
 	wbuf_puts(b, "<div class=\"actions\"><button type=\"submit\" "
 		     "class=\"primary\">重設密碼</button></div>\n</form>\n"
 		     "</section>\n");
@@ -746,6 +737,21 @@ post_step(struct request *rq, void (*flow)(struct request *, struct outcome *),
 	return ret;
 }
 
+/* natid_and_next - the 身分證字號 field of an applicant's verification,
+ * then 上一步 / 下一步, closing the form and its card. */
+static void natid_and_next(struct wbuf *b, struct request *rq,
+			   const struct outcome *o)
+{
+	input(b, o, "身分證字號", "national_id", "text",
+	      typed(rq, "national_id", ""), NULL,
+	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
+	      "required maxlength=\"10\"");
+	wbuf_puts(b, "<div class=\"actions\"><a class=\"button\" "
+		     "href=\"/apply\">上一步</a><button type=\"submit\" "
+		     "class=\"primary\">下一步</button></div>\n</form>\n"
+		     "</section>\n");
+}
+
 static int render_verify(struct request *rq, const struct outcome *o,
 			 int status)
 {
@@ -769,14 +775,7 @@ static int render_verify(struct request *rq, const struct outcome *o,
 	input(b, o, "姓名", "name", "text", typed(rq, "name", ""), NULL,
 	      "autocomplete=\"name\" placeholder=\"請輸入姓名\" required "
 	      "maxlength=\"100\"");
-	input(b, o, "身分證字號", "national_id", "text",
-	      typed(rq, "national_id", ""), NULL,
-	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
-	      "required maxlength=\"10\"");
-	wbuf_puts(b, "<div class=\"actions\"><a class=\"button\" "
-		     "href=\"/apply\">上一步</a><button type=\"submit\" "
-		     "class=\"primary\">下一步</button></div>\n</form>\n"
-		     "</section>\n");
+	natid_and_next(b, rq, o);
 	return finish(rq, b, status);
 }
 
@@ -809,14 +808,7 @@ static int render_cert(struct request *rq, const struct outcome *o, int status)
 	general(b, o);
 	wbuf_puts(b, "<p class=\"hint\">請插入自然人憑證卡，並於瀏覽器詢問時"
 		     "選擇您的憑證；姓名取自憑證，請輸入身分證字號。</p>\n");
-	input(b, o, "身分證字號", "national_id", "text",
-	      typed(rq, "national_id", ""), NULL,
-	      "autocomplete=\"off\" placeholder=\"請輸入身分證字號\" "
-	      "required maxlength=\"10\"");
-	wbuf_puts(b, "<div class=\"actions\"><a class=\"button\" "
-		     "href=\"/apply\">上一步</a><button type=\"submit\" "
-		     "class=\"primary\">下一步</button></div>\n</form>\n"
-		     "</section>\n");
+	natid_and_next(b, rq, o);
 	return finish(rq, b, status);
 }
 

@@ -242,12 +242,10 @@ static int do_register(struct dir *dir, const struct kcg_config *cfg,
 	}
 
 	/* Step 3: a new token replaces any earlier one. */
-	r = token_new(token, hash);
-	if (r < 0) {
-		*error_r = "無法產生亂數 / no randomness";
+	r = token_issue(3600LL * cfg->ikpd_token_hours, token, hash, &expiry,
+			error_r);
+	if (r < 0)
 		goto out;
-	}
-	expiry = (long long)time(NULL) + 3600LL * cfg->ikpd_token_hours;
 	dir_time(expiry, expiry_gt);
 	mods = dir_mods_new();
 	dir_mods_add(mods, DIR_MOD_REPLACE, "kcgIkpdTokenHash", hash);

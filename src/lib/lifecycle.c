@@ -49,6 +49,29 @@ static int status_is(const struct dir_entry *e, const char *status)
 	return v != NULL && strcmp(v, status) == 0;
 }
 
+/*
+ * read_in_status - read_account(), refused with KCG_ECONFLICT unless the
+ * account's kcgAccountStatus is STATUS (NOT_ZH says it is not, in Chinese).
+ */
+static int read_in_status(struct dir *dir, const char *uid, const char *status,
+			  const char *not_zh, char norm_r[UIDNAME_MAX + 1],
+			  struct dir_entry **e_r, const char **error_r)
+{
+	struct dir_entry *e = NULL;
+	int r = read_account(dir, uid, norm_r, &e, error_r);
+
+	if (r < 0)
+		return r;
+	if (!status_is(e, status)) {
+		*error_r = err_fmt("帳號 %s %s / account %s is not %s", norm_r,
+				   not_zh, norm_r, status);
+		dir_entry_free(&e);
+		return KCG_ECONFLICT;
+	}
+	*e_r = e;
+	return 0;
+}
+
 /* need_reason - REASON must be given for ACTION. */
 static int need_reason(const char *reason, const char **error_r)
 {
@@ -83,6 +106,22 @@ static void release_claim(struct dir *dir, const char *ref, const char *uid)
 	dir_mods_add(mods, DIR_MOD_DELETE, "kcgAccountClaimTime", NULL);
 	(void)dir_modify(dir, ref, mods, &err); /* gone already: fine */
 	dir_mods_free(&mods);
+}
+
+/* remove_account - delete the account E (uid NORM) and what hangs on it. */
+static int remove_account(struct dir *dir, const struct dir_entry *e,
+			  const char *norm, const char **error_r)
+{
+	int r = dir_delete(dir, dir_entry_dn(e), error_r);
+
+	if (r == 0) {
+		const char *ignored = NULL;
+
+		release_claim(dir, dir_entry_value(e, "kcgRosterRef"), norm);
+		/* A 動態密碼 secret must not outlive its account. */
+		(void)otp_forget(dir, norm, &ignored);
+	}
+	return r;
 }
 
 /* disable - see lifecycle_disable. */
@@ -141,16 +180,9 @@ static int enable(struct dir *dir, const char *uid, const char *reason,
 
 	if (reason != NULL && (r = need_reason(reason, error_r)) < 0)
 		return r;
-	r = read_account(dir, uid, norm, &e, error_r);
+	r = read_in_status(dir, uid, "disabled", "未停用", norm, &e, error_r);
 	if (r < 0)
 		return r;
-	if (!status_is(e, "disabled")) {
-		*error_r = err_fmt("帳號 %s 未停用 / account %s is not "
-				   "disabled",
-				   norm, norm);
-		r = KCG_ECONFLICT;
-		goto out;
-	}
 	ref = dir_entry_value(e, "kcgRosterRef");
 	r = ref != NULL ? dir_read(dir, ref, roster_attrs, &roster, error_r)
 			: KCG_ENOTFOUND;
@@ -198,14 +230,7 @@ static int delete_account(struct dir *dir, const char *uid,
 	r = read_account(dir, uid, norm, &e, error_r);
 	if (r < 0)
 		return r;
-	r = dir_delete(dir, dir_entry_dn(e), error_r);
-	if (r == 0) {
-		const char *ignored = NULL;
-
-		release_claim(dir, dir_entry_value(e, "kcgRosterRef"), norm);
-		/* A 動態密碼 secret must not outlive its account. */
-		(void)otp_forget(dir, norm, &ignored);
-	}
+	r = remove_account(dir, e, norm, error_r);
 	dir_entry_free(&e);
 	return r;
 }
@@ -233,16 +258,10 @@ static int reject(struct dir *dir, const struct kcg_config *cfg,
 
 	r = need_reason(reason, error_r);
 	if (r == 0)
-		r = read_account(dir, uid, norm, &e, error_r);
+		r = read_in_status(dir, uid, "pending", "不在待審核狀態", norm,
+				   &e, error_r);
 	if (r < 0)
 		return r;
-	if (!status_is(e, "pending")) {
-		*error_r = err_fmt("帳號 %s 不在待審核狀態 / account %s is not "
-				   "pending",
-				   norm, norm);
-		r = KCG_ECONFLICT;
-		goto out;
-	}
 	to = dir_entry_value(e, "kcgRecoveryMail");
 	if (to != NULL) {
 		text = xasprintf(
@@ -258,14 +277,7 @@ static int reject(struct dir *dir, const struct kcg_config *cfg,
 		if (r < 0)
 			goto out;
 	}
-	r = dir_delete(dir, dir_entry_dn(e), error_r);
-	if (r == 0) {
-		const char *ignored = NULL;
-
-		release_claim(dir, dir_entry_value(e, "kcgRosterRef"), norm);
-		/* A 動態密碼 secret must not outlive its account. */
-		(void)otp_forget(dir, norm, &ignored);
-	}
+	r = remove_account(dir, e, norm, error_r);
 out:
 	free(text);
 	dir_entry_free(&e);

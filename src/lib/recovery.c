@@ -95,12 +95,10 @@ static int forgot_password(struct dir *dir, const struct kcg_config *cfg,
 		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	r = token_new(token, hash);
-	if (r < 0) {
-		*error_r = "無法產生亂數 / no randomness";
+	r = token_issue(60LL * cfg->reset_token_minutes, token, hash, &expiry,
+			error_r);
+	if (r < 0)
 		goto out;
-	}
-	expiry = (long long)time(NULL) + 60LL * cfg->reset_token_minutes;
 	dir_time(expiry, expiry_gt);
 	mods = dir_mods_new();
 	stamp_mods(mods, e);

@@ -2,6 +2,7 @@
  * token - random link tokens and their hashes (see token.h).
  */
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -59,6 +60,20 @@ int token_new(char token_r[TOKEN_LEN + 1], char hash_r[TOKEN_HASH_LEN + 1])
 	explicit_bzero(raw, sizeof(raw));
 	r = sha256_hex(token_r, hash_r);
 	return r;
+}
+
+int token_issue(long long lifetime, char token_r[TOKEN_LEN + 1],
+		char hash_r[TOKEN_HASH_LEN + 1], long long *expiry_r,
+		const char **error_r)
+{
+	int r = token_new(token_r, hash_r);
+
+	if (r < 0) {
+		*error_r = "無法產生亂數 / no randomness";
+		return r;
+	}
+	*expiry_r = (long long)time(NULL) + lifetime;
+	return 0;
 }
 
 int token_hash(const char *token, char hash_r[TOKEN_HASH_LEN + 1],

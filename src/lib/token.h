@@ -20,6 +20,17 @@
 int token_new(char token_r[TOKEN_LEN + 1], char hash_r[TOKEN_HASH_LEN + 1]);
 
 /*
+ * token_issue - token_new() for a link good for LIFETIME seconds from now:
+ * the token in token_r, its hash in hash_r, and when it expires (seconds
+ * since the epoch) in expiry_r. Returns 0, or KCG_EINTERNAL with the
+ * reason in error_r (no randomness). The caller owns the buffers and
+ * wipes token_r after use, whatever the result.
+ */
+int token_issue(long long lifetime, char token_r[TOKEN_LEN + 1],
+		char hash_r[TOKEN_HASH_LEN + 1], long long *expiry_r,
+		const char **error_r);
+
+/*
  * token_hash - the hash of TOKEN after checking its form (43 base64url
  * characters; surrounding white space ignored). Returns 0, or KCG_EINVAL
  * with a reason that never quotes the token.

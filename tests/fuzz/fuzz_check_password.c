@@ -2,7 +2,7 @@
  * fuzz_check_password - the slapd ppolicy module's entry point,
  * check_password(), called directly as in tests/unit/test_check_password.c
  * (and OpenLDAP's contrib ppm_test.c), with a fake entry read through test
- * doubles of the four SLAPI accessors the module uses.
+ * doubles of the four SLAPI accessors the module uses (tests/slapi_doubles.c).
  *
  * Input: byte 0 picks the entry (NULL, no uid attribute, or up to three
  * uid values); the rest is "PASSWORD <0xff> UID <0xff> UID <0xff> UID".
@@ -22,60 +22,9 @@
 
 #include <slapi-plugin.h>
 
+#include "../slapi_doubles.h"
 #include "fuzz.h"
 #include "pwquality.h"
-
-#define MAX_UIDS 3
-
-typedef Slapi_Entry Entry;
-
-/* The module's entry point (src/slapd/kcg_check_password.c). */
-int check_password(char *pPasswd, char **ppErrStr, Entry *pEntry,
-		   struct berval *pArg);
-
-/* --- the fake entry and the SLAPI test doubles ------------------------- */
-
-struct slapi_value {
-	struct berval bv;
-};
-
-struct slapi_attr {
-	struct slapi_value vals[MAX_UIDS];
-	int n;
-};
-
-struct slapi_entry {
-	int has_uid;
-	struct slapi_attr uid;
-};
-
-int slapi_entry_attr_find(Slapi_Entry *e, char *type, Slapi_Attr **attr)
-{
-	if (e == NULL || type == NULL || attr == NULL ||
-	    strcmp(type, "uid") != 0 || !e->has_uid)
-		return -1;
-	*attr = &e->uid;
-	return 0;
-}
-
-/* As in OpenLDAP 2.5.13: returns the index of the next value to fetch. */
-int slapi_attr_next_value(Slapi_Attr *a, int hint, Slapi_Value **v)
-{
-	if (a == NULL || hint < 0 || hint >= a->n)
-		return -1;
-	*v = &a->vals[hint];
-	return hint + 1;
-}
-
-int slapi_attr_first_value(Slapi_Attr *a, Slapi_Value **v)
-{
-	return slapi_attr_next_value(a, 0, v);
-}
-
-const struct berval *slapi_value_get_berval(const Slapi_Value *value)
-{
-	return value == NULL ? NULL : &value->bv;
-}
 
 /* --- the target -------------------------------------------------------- */
 
@@ -106,8 +55,8 @@ int FUZZ_ENTRY(check_password)(const uint8_t *data, size_t size)
 {
 	struct berval arg = {sizeof("ignored") - 1, (char *)"ignored"};
 	struct slapi_entry fake;
-	char *fields[1 + MAX_UIDS];
-	size_t lens[1 + MAX_UIDS];
+	char *fields[1 + SLAPI_DOUBLES_MAX_UIDS];
+	size_t lens[1 + SLAPI_DOUBLES_MAX_UIDS];
 	struct slapi_entry *e = NULL;
 	char *pw = NULL, *before = NULL, *err = NULL;
 	size_t n = 0, i = 0;
@@ -117,7 +66,8 @@ int FUZZ_ENTRY(check_password)(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	mode = data[0] % 3;
-	n = fuzz_split(data + 1, size - 1, fields, lens, 1 + MAX_UIDS);
+	n = fuzz_split(data + 1, size - 1, fields, lens,
+		       1 + SLAPI_DOUBLES_MAX_UIDS);
 	memset(&fake, 0, sizeof(fake));
 	if (mode == 1) {
 		e = &fake;

@@ -304,7 +304,14 @@ static void test_full_import(void **state)
 
 static void test_disable_enable_delete(void **state)
 {
+	static const char *const refused[][2] = {
+		{"enable",
+		 "帳號 chenml 未停用 / account chenml is not disabled"},
+		{"reject", "帳號 chenml 不在待審核狀態 / account chenml is not "
+			   "pending"},
+	};
 	struct run r;
+	size_t i;
 
 	assert_int_equal(harness_kcgidm(&r, NULL, "disable", "chenml", NULL),
 			 2); /* a reason is required */
@@ -328,6 +335,16 @@ static void test_disable_enable_delete(void **state)
 			 0);
 	harness_run_free(&r);
 	assert_int_equal(bind("chenml", "Chen2024pass!"), 0);
+	/* an active account is neither disabled nor pending */
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(harness_kcgidm(&r, NULL, refused[i][0],
+						"chenml", "--reason", "again",
+						NULL),
+				 3);
+		assert_non_null(strstr(r.err, refused[i][1]));
+		harness_run_free(&r);
+	}
+	assert_string_equal(status_of("chenml"), "active");
 
 	assert_int_equal(harness_kcgidm(&r, NULL, "delete", "chenml",
 					"--reason", "x", NULL),

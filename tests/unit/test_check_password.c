@@ -3,8 +3,9 @@
  *
  * As contrib/slapd-modules/ppm/ppm_test.c does, the module's source is
  * linked in and check_password() is called directly. The entry is a fake:
- * the module reads it only through four SLAPI accessors, and this file
- * defines test doubles of them with OpenLDAP 2.5.13's semantics
+ * the module reads it only through four SLAPI accessors, and
+ * tests/slapi_doubles.c (shared with the fuzz target) defines test doubles
+ * of them with OpenLDAP 2.5.13's semantics
  * (servers/slapd/slapi/slapi_utils.c). The built .so is also dlopen'ed to
  * check that it exports check_password and nothing of the rules; linked
  * with -export-dynamic, its SLAPI references bind to the same doubles.
@@ -19,10 +20,10 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <slapi-plugin.h>
 
+#include "../slapi_doubles.h"
 #include "kcg.h"
 #include "pwquality.h"
 
@@ -30,59 +31,7 @@
 #define KCG_CHECK_MODULE "src/slapd/.libs/kcg_check_password.so"
 #endif
 
-#define MAX_UIDS 3
-
-typedef Slapi_Entry Entry;
 typedef int check_password_fn(char *, char **, Entry *, struct berval *);
-
-/* The module's entry point, linked in from src/slapd. */
-int check_password(char *pPasswd, char **ppErrStr, Entry *pEntry,
-		   struct berval *pArg);
-
-/* --- the fake entry and the SLAPI test doubles ------------------------- */
-
-/* In slapd a Slapi_Value is a struct berval and a Slapi_Attr an Attribute. */
-struct slapi_value {
-	struct berval bv;
-};
-
-struct slapi_attr {
-	struct slapi_value vals[MAX_UIDS];
-	int n;
-};
-
-struct slapi_entry {
-	int has_uid;
-	struct slapi_attr uid;
-};
-
-int slapi_entry_attr_find(Slapi_Entry *e, char *type, Slapi_Attr **attr)
-{
-	if (e == NULL || type == NULL || attr == NULL ||
-	    strcasecmp(type, "uid") != 0 || !e->has_uid)
-		return -1;
-	*attr = &e->uid;
-	return 0;
-}
-
-/* As in 2.5.13: the return value is the index of the next value to fetch. */
-int slapi_attr_next_value(Slapi_Attr *a, int hint, Slapi_Value **v)
-{
-	if (a == NULL || hint < 0 || hint >= a->n)
-		return -1;
-	*v = &a->vals[hint];
-	return hint + 1;
-}
-
-int slapi_attr_first_value(Slapi_Attr *a, Slapi_Value **v)
-{
-	return slapi_attr_next_value(a, 0, v);
-}
-
-const struct berval *slapi_value_get_berval(const Slapi_Value *value)
-{
-	return value == NULL ? NULL : &value->bv;
-}
 
 /* entry_set - fill E with the NULL-terminated UIDS (NULL: no uid). */
 static Entry *entry_set(struct slapi_entry *e, const char *const *uids)
@@ -91,7 +40,8 @@ static Entry *entry_set(struct slapi_entry *e, const char *const *uids)
 	if (uids == NULL)
 		return e;
 	e->has_uid = 1;
-	for (; e->uid.n < MAX_UIDS && uids[e->uid.n] != NULL; e->uid.n++) {
+	for (; e->uid.n < SLAPI_DOUBLES_MAX_UIDS && uids[e->uid.n] != NULL;
+	     e->uid.n++) {
 		struct berval *bv = &e->uid.vals[e->uid.n].bv;
 
 		bv->bv_val = (char *)uids[e->uid.n];
@@ -129,7 +79,7 @@ struct pw_case {
 	const char *name;
 	const char *password; /* NULL: pPasswd == NULL */
 	enum entry_kind entry;
-	const char *uids[MAX_UIDS + 1];
+	const char *uids[SLAPI_DOUBLES_MAX_UIDS + 1];
 	enum pwquality_result want;
 };
 

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -79,12 +80,33 @@ static void test_malformed(void **state)
 	assert_int_equal(token_hash(NULL, hash, &err), KCG_EINVAL);
 }
 
+/* token_issue: a token as token_new makes, and its expiry LIFETIME on */
+static void test_issue(void **state)
+{
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN + 1],
+		again[TOKEN_HASH_LEN + 1];
+	const char *err = NULL;
+	long long before, after, expiry = 0;
+
+	before = (long long)time(NULL);
+	assert_int_equal(token_issue(3600LL * 48, token, hash, &expiry, &err),
+			 0);
+	after = (long long)time(NULL);
+	assert_null(err);
+	assert_true(expiry >= before + 3600LL * 48);
+	assert_true(expiry <= after + 3600LL * 48);
+	assert_int_equal(strspn(token, alphabet), TOKEN_LEN);
+	assert_int_equal(token_hash(token, again, &err), 0);
+	assert_string_equal(hash, again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_tokens),
 		cmocka_unit_test(test_known_hash),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_issue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
