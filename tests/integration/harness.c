@@ -97,7 +97,8 @@ void harness_run_free(struct run *r)
 }
 
 /* sandbox_cmd - scripts/slapd-sandbox CMD <dir> [OPT VALUE]; its exit
- * status. */
+ * status. Its output goes to stderr when it fails, or always with
+ * KCG_DEBUG_SANDBOX set. */
 static int sandbox_cmd2(const char *cmd, const char *opt, const char *value)
 {
 	char script[512], module[512];
@@ -112,7 +113,7 @@ static int sandbox_cmd2(const char *cmd, const char *opt, const char *value)
 		 env_or("KCG_TOP_BUILDDIR", "."));
 	setenv("KCG_CHECK_MODULE", module, 1);
 	harness_run(&r, NULL, argv);
-	if (r.status != 0)
+	if (r.status != 0 || getenv("KCG_DEBUG_SANDBOX"))
 		fprintf(stderr, "slapd-sandbox %s: %s%s", cmd, r.out, r.err);
 	harness_run_free(&r);
 	return r.status;

@@ -304,7 +304,7 @@ sed "s|$ldapdir/node1|$cdir|g" "$ldapdir/node1/config.ldif" >"$cdir/config.ldif"
 slapadd -q -n0 -F "$cdir/slapd.d" -l "$cdir/config.ldif" >"$tmp/consumer.log" 2>&1 ||
 	die "consumer: slapadd failed: $(cat "$tmp/consumer.log")"
 C=ldapi://$(printf %s "$cdir/ldapi" | sed -e 's|/|%2F|g')
-setsid slapd -F "$cdir/slapd.d" -h "$C" -d 0 >>"$tmp/consumer.log" 2>&1 </dev/null &
+setsid slapd -F "$cdir/slapd.d" -h "$C" -d none >>"$tmp/consumer.log" 2>&1 </dev/null &
 consumer_pid=$!
 poll 30 ldapwhoami -Q -Y EXTERNAL -H "$C" >/dev/null || die "consumer: slapd does not answer"
 sed -e "s|@SUFFIX@|$suffix|g" -e "s|@PROVIDER_URI@|ldap://127.0.0.1:$port_a|g" \
