@@ -7,6 +7,10 @@
 #   kcgidm ARGS...                  the CLI on the sandbox's configuration
 #   latest_mail_link PATTERN        the newest link in the sink matching
 #                                   PATTERN (python3's email module decodes)
+#   notok DESC                      not ok, with the last reply: HTTP $code
+#                                   and the start of $tmp/body
+# and what tests/integration/lib.sh gives (sourced from here): set -u,
+# umask 077, $top, $build, ok, die, skip_slow, skip_without...
 #
 # Environment: KCG_TOP_SRCDIR, KCG_TOP_BUILDDIR (make check sets them);
 # WEB_SCHEME=https for a kcgidmd that serves TLS itself; WEB_EXTRA_CONF,
@@ -14,12 +18,10 @@
 # KCGIDMD_VALGRIND=1 runs kcgidmd under valgrind (log in $tmp/valgrind.log,
 # copied to the build folder as tests/web/valgrind.log).
 
-top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KCG_TOP_BUILDDIR:-$top/build}
-kcgidm_bin=$build/src/kcgidm/kcgidm
+# shellcheck source=tests/integration/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+kcgidm_bin=$kcgidm
 kcgidmd_bin=$build/src/kcgidmd/kcgidmd
-checkmod=$build/src/slapd/.libs/kcg_check_password.so
-PATH=$PATH:/usr/sbin:/sbin
 export PATH
 # the system's python3 (a pyenv shim costs half a second per call)
 PY=/usr/bin/python3
@@ -27,9 +29,11 @@ PY=/usr/bin/python3
 
 tmp= ldapdir= conf= sinkdir= port= base= kcgidmd_pid= sink_pid=
 
-die() {
-	echo "Bail out! $*"
-	exit 1
+# shellcheck disable=SC2154 # $code: the test's last HTTP status
+notok() {
+	n=$((n + 1)); failures=$((failures + 1))
+	echo "not ok $n - $*"
+	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
 }
 
 # free_port - a TCP port on 127.0.0.1 that nobody listens on right now.

@@ -12,28 +12,12 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in curl /usr/sbin/smtp-sink oathtool; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without curl /usr/sbin/smtp-sink oathtool
 
 trap web_stop EXIT
 trap 'exit 1' HUP INT TERM
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() {
-	n=$((n + 1)); failures=$((failures + 1))
-	echo "not ok $n - $*"
-	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
-}
 
 WEB_EXTRA_CONF='otp = { enabled = 1; };'
 web_start

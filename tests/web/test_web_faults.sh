@@ -16,29 +16,13 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in curl /usr/sbin/smtp-sink /usr/sbin/slapd; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-command -v python3 >/dev/null 2>&1 || { echo "Bail out! python3 missing"; exit 1; }
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without curl /usr/sbin/smtp-sink /usr/sbin/slapd
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
 
 trap web_stop EXIT
 trap 'exit 1' HUP INT TERM
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() {
-	n=$((n + 1)); failures=$((failures + 1))
-	echo "not ok $n - $*"
-	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
-}
 
 web_start "rate_limit = 1000"
 jar=$tmp/jar
