@@ -302,35 +302,8 @@ altcli "cert.ocsp_url without cert.ca_file is a configuration error" 2 \
 
 # --- kcgidmd over HTTPS ----------------------------------------------------------
 jar=$pki/jar
-# api METHOD PATH [JSON [CURL ARGS...]] - $code and $out
-api() {
-	local m=$1 p=$2 data=${3:-} args
-	shift 3 2>/dev/null || shift $#
-	args=(-s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$@" "$base$p")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$out" "$1" 2>/dev/null
-}
-expect() {
-	local d=$1 want=$2 got
-	shift 2
-	if [ "$code" != "$want" ]; then notok "$d (HTTP $code, want $want)"; return; fi
-	while [ $# -ge 2 ]; do
-		got=$(j "$1")
-		case $got in
-		*"$2"*) ;;
-		*) notok "$d ($1 = '$got', want '$2')"; return ;;
-		esac
-		shift 2
-	done
-	ok "$d"
-}
+api_body=$out
+status_note() { echo "HTTP $code, want $1"; }
 # with NAME - curl arguments presenting holder NAME's certificate
 with() { echo --cert "$pki/$1.pem" --key "$pki/$1.key"; }
 

@@ -9,6 +9,20 @@
 #                                   PATTERN (python3's email module decodes)
 #   notok DESC                      not ok, with the last reply: HTTP $code
 #                                   and the start of $tmp/body
+#   api METHOD PATH [JSON [CURL ARGS...]]
+#                                   a request to kcgidmd with the cookies
+#                                   in $jar (and $csrf on a POST): sets
+#                                   $code, the body in $api_body (default
+#                                   $tmp/body), the headers in $api_hdr if
+#                                   set; $api_curl (an array) is added to
+#                                   every request
+#   j EXPR                          a value of the last JSON body (a python
+#                                   expression over d)
+#   expect DESC STATUS [EXPR SUBSTRING]...
+#                                   ok when the last reply has STATUS and
+#                                   each EXPR's value contains SUBSTRING;
+#                                   the text for a wrong status comes from
+#                                   status_note WANT (a test may redefine it)
 # and what tests/integration/lib.sh gives (sourced from here): set -u,
 # umask 077, $top, $build, ok, die, skip_slow, skip_without...
 #
@@ -34,6 +48,39 @@ notok() {
 	n=$((n + 1)); failures=$((failures + 1))
 	echo "not ok $n - $*"
 	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
+}
+
+api_body='' api_hdr='' api_curl=()
+api() {
+	local m=$1 p=$2 data=${3:-} args
+	shift 3 2>/dev/null || shift $#
+	args=(-s -o "${api_body:-$tmp/body}" -w '%{http_code}' -c "$jar" -b "$jar")
+	[ -z "$api_hdr" ] || args+=(-D "$api_hdr")
+	args+=("${api_curl[@]}")
+	if [ "$m" = POST ]; then
+		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
+			--data-binary "$data")
+	fi
+	code=$(curl "${args[@]}" "$@" "$base$p")
+}
+j() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
+		"${api_body:-$tmp/body}" "$1" 2>/dev/null
+}
+status_note() { echo "want HTTP $1"; }
+expect() {
+	local d=$1 want=$2 got
+	shift 2
+	if [ "$code" != "$want" ]; then notok "$d ($(status_note "$want"))"; return; fi
+	while [ $# -ge 2 ]; do
+		got=$(j "$1")
+		case $got in
+		*"$2"*) ;;
+		*) notok "$d ($1 = '$got', want '$2')"; return ;;
+		esac
+		shift 2
+	done
+	ok "$d"
 }
 
 # free_port - a TCP port on 127.0.0.1 that nobody listens on right now.

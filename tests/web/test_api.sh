@@ -34,37 +34,7 @@ good='Passw0rd!Good'
 new1='N3w!Passw0rd'
 new2='R3set!Passw0rd'
 
-# api METHOD PATH [JSON [CURL ARGS...]] - $code, $tmp/body, $tmp/hdr
-api() {
-	local m=$1 p=$2 data=${3:-} args
-	shift 3 2>/dev/null || shift $#
-	args=(-s -o "$tmp/body" -D "$tmp/hdr" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$@" "$base$p")
-}
-# j EXPR - a value of the last JSON body (python expression over d)
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
-# expect DESC STATUS [EXPR SUBSTRING]... - check the last reply
-expect() {
-	local d=$1 want=$2 got
-	shift 2
-	if [ "$code" != "$want" ]; then notok "$d (want HTTP $want)"; return; fi
-	while [ $# -ge 2 ]; do
-		got=$(j "$1")
-		case $got in
-		*"$2"*) ;;
-		*) notok "$d ($1 = '$got', want '$2')"; return ;;
-		esac
-		shift 2
-	done
-	ok "$d"
-}
+api_hdr=$tmp/hdr
 header() { grep -i "^$1:" "$tmp/hdr" | head -n 1 | tr -d '\r'; }
 session() {
 	api GET /api/v1/session

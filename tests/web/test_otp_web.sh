@@ -24,19 +24,6 @@ web_start
 jar=$tmp/jar
 wang='Wang2024pass!' lin='Lin2024pass!x'
 
-# api METHOD PATH [JSON] - $code, $tmp/body
-api() {
-	local args=(-s -o "$tmp/body" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$1" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$3")
-	fi
-	code=$(curl "${args[@]}" "$base$2")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
 session() {
 	rm -f "$jar"
 	api GET /api/v1/session

@@ -28,21 +28,7 @@ web_start "rate_limit = 1000"
 jar=$tmp/jar
 code=
 
-# api METHOD PATH [JSON] - $code and $tmp/body
-api() {
-	local m=$1 p=$2 data=${3:-}
-	local args=(-s -o "$tmp/body" -w '%{http_code}' -c "$jar" -b "$jar" \
-		--max-time 30)
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$base$p")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
+api_curl=(--max-time 30)
 health() { code=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 30 "$base/healthz"); }
 uid_check() { api POST /api/v1/apply/uid-check '{"uid":"nobodyhere"}'; }
 alive() { kill -0 "$kcgidmd_pid" 2>/dev/null; }
