@@ -30,6 +30,12 @@
 #                           exports KCGIDM_CONF (for a single provider)
 #   stop_sandboxes          stop the Dovecot sandbox in $dovedir and the
 #                           slapd sandbox in $ldapdir, where they exist
+#   make_tmp NAME           $tmp, a new private folder kcg-NAME.XXXXXX
+#                           that Dovecot's mail user can pass through,
+#                           $ldapdir and $dovedir in it, and the traps
+#                           that run cleanup on exit
+#   cleanup                 stop_sandboxes and remove $tmp (a test may
+#                           define its own after sourcing)
 
 # shellcheck shell=bash disable=SC2034,SC2154
 # (the variables are for the tests; $tmp and $ldapdir are theirs)
@@ -108,4 +114,19 @@ start_directory() {
 stop_sandboxes() {
 	[ ! -d "${dovedir:-}" ] || bash "$top/scripts/dovecot-sandbox" stop "$dovedir" >/dev/null 2>&1
 	[ ! -d "${ldapdir:-}" ] || bash "$top/scripts/slapd-sandbox" stop "$ldapdir" >/dev/null 2>&1
+}
+
+make_tmp() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-$1.XXXXXX") || exit 1
+	ldapdir=$tmp/ldap dovedir=$tmp/dovecot
+	trap cleanup EXIT
+	trap 'exit 1' HUP INT TERM
+	# As root, Dovecot keeps mail as an unprivileged user, who must be
+	# able to reach the sandboxes below $tmp.
+	[ "$(id -u)" != 0 ] || chmod 711 "$tmp"
+}
+
+cleanup() {
+	stop_sandboxes
+	rm -rf "$tmp"
 }

@@ -39,17 +39,8 @@ skip_without doveadm postmap
 need dovecot slapd ldapsearch ldapmodify ldapwhoami python3
 need_kcgidm
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-consumers.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot pfdir=$tmp/postfix
-cleanup() {
-	stop_sandboxes
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-# Run as root, Dovecot keeps mail as an unprivileged user, who must be able
-# to reach the sandbox below $tmp.
-[ "$(id -u)" != 0 ] || chmod 711 "$tmp"
+make_tmp consumers
+pfdir=$tmp/postfix
 
 # --- the directory --------------------------------------------------------
 start_directory

@@ -24,17 +24,7 @@ skip_without doveadm oathtool
 need dovecot slapd python3
 need_kcgidm
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-otp-dovecot.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot
-cleanup() {
-	stop_sandboxes
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-# As root, Dovecot keeps mail as an unprivileged user, who must be able to
-# reach the sandbox below $tmp.
-[ "$(id -u)" != 0 ] || chmod 711 "$tmp"
+make_tmp otp-dovecot
 
 start_directory
 cli() { "$kcgidm" "$@" 2>>"$tmp/cli.log"; }

@@ -39,8 +39,7 @@ skip_without slapd
 need ldapsearch ldapwhoami slapcat python3
 need_kcgidm
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-repl.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot proxy_pid= consumer_pid=
+proxy_pid='' consumer_pid=''
 sandbox() { bash "$top/scripts/slapd-sandbox" "$@"; }
 cleanup() {
 	[ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null
@@ -48,9 +47,7 @@ cleanup() {
 	stop_sandboxes
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-[ "$(id -u)" != 0 ] || chmod 711 "$tmp" # Dovecot's mail user, as root
+make_tmp repl
 
 # --- two providers --------------------------------------------------------
 KCG_CHECK_MODULE=$checkmod sandbox start "$ldapdir" --replicas 2 >"$tmp/slapd.out" 2>&1 ||
