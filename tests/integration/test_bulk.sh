@@ -23,22 +23,14 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
+# shellcheck source=tests/integration/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
-top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KCG_TOP_BUILDDIR:-$top/build}
-kcgidm=$build/src/kcgidm/kcgidm
-checkmod=$build/src/slapd/.libs/kcg_check_password.so
-PATH=$PATH:/usr/sbin:/sbin
-suffix=dc=kcg,dc=gov,dc=tw
 privacy=20230307_V1.0
 rules=KCG-MAIL-RULES_V1.0
 
-for c in slapd slapcat slapadd ldapsearch ldapmodify python3; do
-	command -v "$c" >/dev/null 2>&1 || { echo "FAIL: $c not installed"; exit 1; }
-done
-[ -x "$kcgidm" ] || { echo "FAIL: no kcgidm at $kcgidm"; exit 1; }
+need slapd slapcat slapadd ldapsearch ldapmodify python3
+need_kcgidm
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-bulk.XXXXXX") || exit 1
 cleanup() {
@@ -50,10 +42,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $*"; }
-die() { echo "Bail out! $*"; exit 1; }
 # expect DESCRIPTION WANT GOT
 expect() {
 	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1: wanted [$2], got [$3]"; fi

@@ -30,18 +30,10 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in certtool openssl curl /usr/sbin/smtp-sink; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-command -v python3 >/dev/null 2>&1 || { echo "Bail out! python3 missing"; exit 1; }
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without certtool openssl curl /usr/sbin/smtp-sink
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
 
 pki=$(mktemp -d "${TMPDIR:-/tmp}/kcg-pki.XXXXXX") || die "mktemp"
 ocsp_pid=
@@ -53,8 +45,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
+# not ok, with the start of the last reply (in $out)
 notok() {
 	n=$((n + 1)); failures=$((failures + 1))
 	echo "not ok $n - $*"
@@ -311,35 +302,8 @@ altcli "cert.ocsp_url without cert.ca_file is a configuration error" 2 \
 
 # --- kcgidmd over HTTPS ----------------------------------------------------------
 jar=$pki/jar
-# api METHOD PATH [JSON [CURL ARGS...]] - $code and $out
-api() {
-	local m=$1 p=$2 data=${3:-} args
-	shift 3 2>/dev/null || shift $#
-	args=(-s -o "$out" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$@" "$base$p")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$out" "$1" 2>/dev/null
-}
-expect() {
-	local d=$1 want=$2 got
-	shift 2
-	if [ "$code" != "$want" ]; then notok "$d (HTTP $code, want $want)"; return; fi
-	while [ $# -ge 2 ]; do
-		got=$(j "$1")
-		case $got in
-		*"$2"*) ;;
-		*) notok "$d ($1 = '$got', want '$2')"; return ;;
-		esac
-		shift 2
-	done
-	ok "$d"
-}
+api_body=$out
+status_note() { echo "HTTP $code, want $1"; }
 # with NAME - curl arguments presenting holder NAME's certificate
 with() { echo --cert "$pki/$1.pem" --key "$pki/$1.key"; }
 

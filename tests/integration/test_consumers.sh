@@ -26,66 +26,24 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-# scripts/test's sanitizer pass skips this test: its time goes to slapd,
-# Dovecot or Chromium, and make check has just run it on the same code.
-if [ "${KCG_SANITIZE_SKIP_SLOW:-0}" = 1 ]; then
-	echo "SKIP: slow external-program test, skipped in the sanitizer pass"
-	exit 77
-fi
-umask 077
+# shellcheck source=tests/integration/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+skip_slow
 
-top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KCG_TOP_BUILDDIR:-$top/build}
-kcgidm=$build/src/kcgidm/kcgidm
-checkmod=$build/src/slapd/.libs/kcg_check_password.so
-PATH=$PATH:/usr/sbin:/sbin
-suffix=dc=kcg,dc=gov,dc=tw
 people=ou=people,$suffix
 domain=kcg.gov.tw
 good='Passw0rd!Good'
 bad='Wr0ng!Passw0rd'
 
-for c in doveadm postmap; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-for c in dovecot slapd ldapsearch ldapmodify ldapwhoami python3; do
-	command -v "$c" >/dev/null 2>&1 || { echo "FAIL: $c not installed"; exit 1; }
-done
-[ -x "$kcgidm" ] || { echo "FAIL: no kcgidm at $kcgidm"; exit 1; }
+skip_without doveadm postmap
+need dovecot slapd ldapsearch ldapmodify ldapwhoami python3
+need_kcgidm
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-consumers.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot pfdir=$tmp/postfix
-cleanup() {
-	[ ! -d "$dovedir" ] || bash "$top/scripts/dovecot-sandbox" stop "$dovedir" >/dev/null 2>&1
-	[ ! -d "$ldapdir" ] || bash "$top/scripts/slapd-sandbox" stop "$ldapdir" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-# Run as root, Dovecot keeps mail as an unprivileged user, who must be able
-# to reach the sandbox below $tmp.
-[ "$(id -u)" != 0 ] || chmod 711 "$tmp"
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND... - ok when COMMAND succeeds
-	local d=$1
-	shift
-	if "$@" >"$tmp/out" 2>&1; then ok "$d"; else notok "$d"; sed 's/^/#   /' "$tmp/out"; fi
-}
-die() { echo "Bail out! $*"; exit 1; }
+make_tmp consumers
+pfdir=$tmp/postfix
 
 # --- the directory --------------------------------------------------------
-KCG_CHECK_MODULE=$checkmod bash "$top/scripts/slapd-sandbox" start "$ldapdir" >"$tmp/slapd.out" 2>&1 ||
-	{ cat "$tmp/slapd.out"; die "slapd-sandbox start failed"; }
-ldapi=$(sed -n 's/.* at \(ldapi:[^ ]*\)$/\1/p' "$tmp/slapd.out" | head -n 1)
-[ -n "$ldapi" ] || die "no ldapi URI in: $(cat "$tmp/slapd.out")"
-export KCGIDM_CONF=$ldapdir/kcgidm.conf
+start_directory
 
 admin() { "$@" -Q -Y EXTERNAL -H "$ldapi"; }
 cli() { "$kcgidm" "$@" >>"$tmp/cli.log" 2>&1; }

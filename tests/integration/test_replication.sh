@@ -27,65 +27,27 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-# scripts/test's sanitizer pass skips this test: its time goes to slapd,
-# Dovecot or Chromium, and make check has just run it on the same code.
-if [ "${KCG_SANITIZE_SKIP_SLOW:-0}" = 1 ]; then
-	echo "SKIP: slow external-program test, skipped in the sanitizer pass"
-	exit 77
-fi
-umask 077
+# shellcheck source=tests/integration/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+skip_slow
 
-top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KCG_TOP_BUILDDIR:-$top/build}
-kcgidm=$build/src/kcgidm/kcgidm
-checkmod=$build/src/slapd/.libs/kcg_check_password.so
-PATH=$PATH:/usr/sbin:/sbin
-suffix=dc=kcg,dc=gov,dc=tw
 people=ou=people,$suffix
 roster=ou=roster,$suffix
 good='Passw0rd!Good'
 
-command -v slapd >/dev/null 2>&1 || { echo "SKIP: slapd not installed"; exit 77; }
-for c in ldapsearch ldapwhoami slapcat python3; do
-	command -v "$c" >/dev/null 2>&1 || { echo "FAIL: $c not installed"; exit 1; }
-done
-[ -x "$kcgidm" ] || { echo "FAIL: no kcgidm at $kcgidm"; exit 1; }
+skip_without slapd
+need ldapsearch ldapwhoami slapcat python3
+need_kcgidm
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcg-repl.XXXXXX") || exit 1
-ldapdir=$tmp/ldap dovedir=$tmp/dovecot proxy_pid= consumer_pid=
+proxy_pid='' consumer_pid=''
 sandbox() { bash "$top/scripts/slapd-sandbox" "$@"; }
 cleanup() {
 	[ -z "$proxy_pid" ] || kill "$proxy_pid" 2>/dev/null
 	[ -z "$consumer_pid" ] || kill "$consumer_pid" 2>/dev/null
-	[ ! -d "$dovedir" ] || bash "$top/scripts/dovecot-sandbox" stop "$dovedir" >/dev/null 2>&1
-	[ ! -d "$ldapdir" ] || sandbox stop "$ldapdir" >/dev/null 2>&1
+	stop_sandboxes
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-[ "$(id -u)" != 0 ] || chmod 711 "$tmp" # Dovecot's mail user, as root
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND... - ok when COMMAND succeeds
-	local d=$1
-	shift
-	if "$@" >"$tmp/out" 2>&1; then ok "$d"; else notok "$d"; sed 's/^/#   /' "$tmp/out"; fi
-}
-die() { echo "Bail out! $*"; exit 1; }
-# poll SECONDS COMMAND... - run COMMAND until it succeeds, for at most
-# SECONDS (a generous bound, never an assertion on the time taken)
-poll() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@"
-}
+make_tmp repl
 
 # --- two providers --------------------------------------------------------
 KCG_CHECK_MODULE=$checkmod sandbox start "$ldapdir" --replicas 2 >"$tmp/slapd.out" 2>&1 ||

@@ -7,6 +7,24 @@
 #   kcgidm ARGS...                  the CLI on the sandbox's configuration
 #   latest_mail_link PATTERN        the newest link in the sink matching
 #                                   PATTERN (python3's email module decodes)
+#   notok DESC                      not ok, with the last reply: HTTP $code
+#                                   and the start of $tmp/body
+#   api METHOD PATH [JSON [CURL ARGS...]]
+#                                   a request to kcgidmd with the cookies
+#                                   in $jar (and $csrf on a POST): sets
+#                                   $code, the body in $api_body (default
+#                                   $tmp/body), the headers in $api_hdr if
+#                                   set; $api_curl (an array) is added to
+#                                   every request
+#   j EXPR                          a value of the last JSON body (a python
+#                                   expression over d)
+#   expect DESC STATUS [EXPR SUBSTRING]...
+#                                   ok when the last reply has STATUS and
+#                                   each EXPR's value contains SUBSTRING;
+#                                   the text for a wrong status comes from
+#                                   status_note WANT (a test may redefine it)
+# and what tests/integration/lib.sh gives (sourced from here): set -u,
+# umask 077, $top, $build, ok, die, skip_slow, skip_without...
 #
 # Environment: KCG_TOP_SRCDIR, KCG_TOP_BUILDDIR (make check sets them);
 # WEB_SCHEME=https for a kcgidmd that serves TLS itself; WEB_EXTRA_CONF,
@@ -14,12 +32,10 @@
 # KCGIDMD_VALGRIND=1 runs kcgidmd under valgrind (log in $tmp/valgrind.log,
 # copied to the build folder as tests/web/valgrind.log).
 
-top=${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${KCG_TOP_BUILDDIR:-$top/build}
-kcgidm_bin=$build/src/kcgidm/kcgidm
+# shellcheck source=tests/integration/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+kcgidm_bin=$kcgidm
 kcgidmd_bin=$build/src/kcgidmd/kcgidmd
-checkmod=$build/src/slapd/.libs/kcg_check_password.so
-PATH=$PATH:/usr/sbin:/sbin
 export PATH
 # the system's python3 (a pyenv shim costs half a second per call)
 PY=/usr/bin/python3
@@ -27,9 +43,44 @@ PY=/usr/bin/python3
 
 tmp= ldapdir= conf= sinkdir= port= base= kcgidmd_pid= sink_pid=
 
-die() {
-	echo "Bail out! $*"
-	exit 1
+# shellcheck disable=SC2154 # $code: the test's last HTTP status
+notok() {
+	n=$((n + 1)); failures=$((failures + 1))
+	echo "not ok $n - $*"
+	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
+}
+
+api_body='' api_hdr='' api_curl=()
+api() {
+	local m=$1 p=$2 data=${3:-} args
+	shift 3 2>/dev/null || shift $#
+	args=(-s -o "${api_body:-$tmp/body}" -w '%{http_code}' -c "$jar" -b "$jar")
+	[ -z "$api_hdr" ] || args+=(-D "$api_hdr")
+	args+=("${api_curl[@]}")
+	if [ "$m" = POST ]; then
+		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
+			--data-binary "$data")
+	fi
+	code=$(curl "${args[@]}" "$@" "$base$p")
+}
+j() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
+		"${api_body:-$tmp/body}" "$1" 2>/dev/null
+}
+status_note() { echo "want HTTP $1"; }
+expect() {
+	local d=$1 want=$2 got
+	shift 2
+	if [ "$code" != "$want" ]; then notok "$d ($(status_note "$want"))"; return; fi
+	while [ $# -ge 2 ]; do
+		got=$(j "$1")
+		case $got in
+		*"$2"*) ;;
+		*) notok "$d ($1 = '$got', want '$2')"; return ;;
+		esac
+		shift 2
+	done
+	ok "$d"
 }
 
 # free_port - a TCP port on 127.0.0.1 that nobody listens on right now.

@@ -19,29 +19,13 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in curl /usr/sbin/smtp-sink; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-command -v python3 >/dev/null 2>&1 || { echo "Bail out! python3 missing"; exit 1; }
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without curl /usr/sbin/smtp-sink
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
 
 trap web_stop EXIT
 trap 'exit 1' HUP INT TERM
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() {
-	n=$((n + 1)); failures=$((failures + 1))
-	echo "not ok $n - $*"
-	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
-}
 
 limit=8
 web_start "rate_limit = $limit" "session_seconds = 300"
@@ -50,37 +34,7 @@ good='Passw0rd!Good'
 new1='N3w!Passw0rd'
 new2='R3set!Passw0rd'
 
-# api METHOD PATH [JSON [CURL ARGS...]] - $code, $tmp/body, $tmp/hdr
-api() {
-	local m=$1 p=$2 data=${3:-} args
-	shift 3 2>/dev/null || shift $#
-	args=(-s -o "$tmp/body" -D "$tmp/hdr" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$@" "$base$p")
-}
-# j EXPR - a value of the last JSON body (python expression over d)
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
-# expect DESC STATUS [EXPR SUBSTRING]... - check the last reply
-expect() {
-	local d=$1 want=$2 got
-	shift 2
-	if [ "$code" != "$want" ]; then notok "$d (want HTTP $want)"; return; fi
-	while [ $# -ge 2 ]; do
-		got=$(j "$1")
-		case $got in
-		*"$2"*) ;;
-		*) notok "$d ($1 = '$got', want '$2')"; return ;;
-		esac
-		shift 2
-	done
-	ok "$d"
-}
+api_hdr=$tmp/hdr
 header() { grep -i "^$1:" "$tmp/hdr" | head -n 1 | tr -d '\r'; }
 session() {
 	api GET /api/v1/session

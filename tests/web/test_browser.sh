@@ -11,32 +11,16 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-# scripts/test's sanitizer pass skips this test: its time goes to slapd,
-# Dovecot or Chromium, and make check has just run it on the same code.
-if [ "${KCG_SANITIZE_SKIP_SLOW:-0}" = 1 ]; then
-	echo "SKIP: slow external-program test, skipped in the sanitizer pass"
-	exit 77
-fi
-umask 077
+# shellcheck source=tests/web/lib.sh
+. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_slow
 
 chromium_bin=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium_bin" ]; then
 	echo "SKIP: chromium not installed"
 	exit 77
 fi
-if ! command -v node >/dev/null 2>&1; then
-	echo "SKIP: node not installed"
-	exit 77
-fi
-for c in curl /usr/sbin/smtp-sink; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-
-. "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without node curl /usr/sbin/smtp-sink
 
 # playwright-core: `npm ci` in tests/web of the source tree, or of the build
 # tree, or any node_modules named by $KCG_NODE_MODULES (make distcheck).

@@ -12,47 +12,18 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in curl /usr/sbin/smtp-sink oathtool; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without curl /usr/sbin/smtp-sink oathtool
 
 trap web_stop EXIT
 trap 'exit 1' HUP INT TERM
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() {
-	n=$((n + 1)); failures=$((failures + 1))
-	echo "not ok $n - $*"
-	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
-}
 
 WEB_EXTRA_CONF='otp = { enabled = 1; };'
 web_start
 jar=$tmp/jar
 wang='Wang2024pass!' lin='Lin2024pass!x'
 
-# api METHOD PATH [JSON] - $code, $tmp/body
-api() {
-	local args=(-s -o "$tmp/body" -w '%{http_code}' -c "$jar" -b "$jar")
-	if [ "$1" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$3")
-	fi
-	code=$(curl "${args[@]}" "$base$2")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
 session() {
 	rm -f "$jar"
 	api GET /api/v1/session

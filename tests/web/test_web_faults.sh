@@ -16,49 +16,19 @@
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
-set -u
-umask 077
-
-for c in curl /usr/sbin/smtp-sink /usr/sbin/slapd; do
-	if ! command -v "$c" >/dev/null 2>&1; then
-		echo "SKIP: $c not installed"
-		exit 77
-	fi
-done
-command -v python3 >/dev/null 2>&1 || { echo "Bail out! python3 missing"; exit 1; }
-
+# shellcheck source=tests/web/lib.sh
 . "${KCG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/web/lib.sh"
+skip_without curl /usr/sbin/smtp-sink /usr/sbin/slapd
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
 
 trap web_stop EXIT
 trap 'exit 1' HUP INT TERM
-
-failures=0 n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() {
-	n=$((n + 1)); failures=$((failures + 1))
-	echo "not ok $n - $*"
-	echo "#   HTTP $code: $(head -c 600 "$tmp/body" 2>/dev/null)"
-}
 
 web_start "rate_limit = 1000"
 jar=$tmp/jar
 code=
 
-# api METHOD PATH [JSON] - $code and $tmp/body
-api() {
-	local m=$1 p=$2 data=${3:-}
-	local args=(-s -o "$tmp/body" -w '%{http_code}' -c "$jar" -b "$jar" \
-		--max-time 30)
-	if [ "$m" = POST ]; then
-		args+=(-H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-			--data-binary "$data")
-	fi
-	code=$(curl "${args[@]}" "$base$p")
-}
-j() {
-	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if v is not None else "")' \
-		"$tmp/body" "$1" 2>/dev/null
-}
+api_curl=(--max-time 30)
 health() { code=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 30 "$base/healthz"); }
 uid_check() { api POST /api/v1/apply/uid-check '{"uid":"nobodyhere"}'; }
 alive() { kill -0 "$kcgidmd_pid" 2>/dev/null; }
