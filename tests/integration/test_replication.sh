@@ -5,8 +5,8 @@
 # Real slapd processes on 127.0.0.1 (node A = 1, node B = 2):
 #   - an account provisioned on A binds on B (polled, up to 30 s);
 #   - A is stopped during a 600-person roster import (fed through a FIFO,
-#     half before the stop, half after): the import completes on B; once A is back both converge and their slapcat
-#     outputs match;
+#     half before the stop, half after): the import completes on B; once
+#     A is back both converge and their slapcat outputs match;
 #   - a write whose answer is lost after A applied it (and it replicated)
 #     is retried on B, which recognises it as done instead of reporting a
 #     conflict (tests/integration/ldap-cut-proxy.py cuts the answer);
