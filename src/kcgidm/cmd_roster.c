@@ -112,11 +112,12 @@ int cmd_roster(struct cli *cli, int argc, char **argv)
 		{"full", no_argument, NULL, 'F'},
 		{"batch-size", required_argument, NULL, 'b'},
 		{"jobs", required_argument, NULL, 'j'},
+		{"max-left", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage[] =
-		"usage: roster import FILE.csv [--dry-run] [--full] "
-		"[--batch-size N] [--jobs N]\n"
+		"usage: roster import FILE.csv [--dry-run] [--full "
+		"[--max-left PERCENT]] [--batch-size N] [--jobs N]\n"
 		"       roster export-ldif FILE.csv > FILE.ldif";
 	struct roster_report rep;
 	struct roster_out o = {NULL, NULL, NULL};
@@ -151,10 +152,14 @@ int cmd_roster(struct cli *cli, int argc, char **argv)
 			if ((status = cli_number("--jobs", optarg, 1,
 						 CLI_JOBS_MAX, &opt.jobs)) != 0)
 				return status;
+		} else if (c == 'L' && !export) {
+			if ((status = cli_number("--max-left", optarg, 1, 100,
+						 &opt.max_left)) != 0)
+				return status;
 		} else
 			return cli_usage("%s", usage);
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (opt.max_left > 0 && !opt.full))
 		return cli_usage("%s", usage);
 	path = argv[optind];
 	if (export) {

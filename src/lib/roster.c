@@ -762,6 +762,36 @@ out:
 	return r;
 }
 
+/* is_missing - active roster entry E is not in SEEN (a full import). */
+static int is_missing(const struct dir_entry *e, const struct seen *seen)
+{
+	const char *hash = dir_entry_value(e, "kcgNationalIdHash");
+
+	return hash != NULL && strlen(hash) == IDHASH_HEX_LEN &&
+	       !seen_has(seen, hash);
+}
+
+/* too_many_left - more of the N_ACTIVE people would leave than a full
+ * import may mark at once (roster_options.max_left); with the reason. */
+static int too_many_left(size_t missing, size_t n_active,
+			 const struct roster_options *opt, const char **error_r)
+{
+	unsigned pct =
+		opt->max_left > 0 ? opt->max_left : ROSTER_MAX_LEFT_DEFAULT;
+
+	if (missing <= ROSTER_LEFT_FLOOR || pct >= 100 ||
+	    missing * 100 <= (size_t)pct * n_active)
+		return 0;
+	*error_r = err_fmt(
+		"--full 未套用：在職 %zu 人中有 %zu 人不在檔案裡，超過 %u%% "
+		"(檔案不完整？) / --full not applied: %zu of the %zu active "
+		"people are missing from the file, more than %u%% (a file cut "
+		"short?). The file's rows were imported; nobody was marked as "
+		"left. If they did leave, run it again with --max-left 100",
+		n_active, missing, pct, missing, n_active, pct);
+	return 1;
+}
+
 /* mark_missing - a full import: active people not in SEEN have left. */
 static int mark_missing(struct dir *dir, const struct seen *seen,
 			const struct roster_options *opt,
@@ -774,7 +804,7 @@ static int mark_missing(struct dir *dir, const struct seen *seen,
 	char *base = xasprintf("ou=roster,%s", dir_suffix(dir));
 	char *values[RA_COUNT];
 	const char *hash;
-	size_t i;
+	size_t i, missing = 0;
 	int r, k;
 
 	memcpy(attrs, rattr_names, sizeof(rattr_names));
@@ -784,12 +814,16 @@ static int mark_missing(struct dir *dir, const struct seen *seen,
 		       "(&(objectClass=kcgRosterRecord)"
 		       "(kcgEmploymentStatus=active))",
 		       attrs, &res, error_r);
+	for (i = 0; r == 0 && i < dir_result_count(res); i++)
+		missing += is_missing(dir_result_entry(res, i), seen);
+	if (r == 0 &&
+	    too_many_left(missing, dir_result_count(res), opt, error_r))
+		r = KCG_EINVAL;
 	for (i = 0; r == 0 && i < dir_result_count(res); i++) {
 		e = dir_result_entry(res, i);
-		hash = dir_entry_value(e, "kcgNationalIdHash");
-		if (hash == NULL || strlen(hash) != IDHASH_HEX_LEN ||
-		    seen_has(seen, hash))
+		if (!is_missing(e, seen))
 			continue;
+		hash = dir_entry_value(e, "kcgNationalIdHash");
 		dir_mods_free(&mods);
 		mods = dir_mods_new();
 		dir_mods_add(mods, DIR_MOD_REPLACE, "kcgEmploymentStatus",

@@ -65,7 +65,18 @@ struct roster_options {
 	 * still run here, in file order within each batch */
 	unsigned jobs;
 	const struct kcg_config *cfg;
+	/* --full: the largest share (percent) of the active people that may
+	 * be marked as left at once, when more than ROSTER_LEFT_FLOOR would
+	 * be; 0: ROSTER_MAX_LEFT_DEFAULT, 100: no limit */
+	unsigned max_left;
 };
+
+/* A --full import refuses to mark more than ROSTER_MAX_LEFT_DEFAULT
+ * percent of the active people as left (a file cut short, or one agency's
+ * file taken for the whole roster), unless it is at most ROSTER_LEFT_FLOOR
+ * people, or the admin raises the share (--max-left). */
+#define ROSTER_MAX_LEFT_DEFAULT 10
+#define ROSTER_LEFT_FLOOR	20
 
 /* Rows per LDAP transaction (RFC 5805). slapd 2.5.13 leaks some memory
  * per transaction (ITS#9892), and a commit holds the database's write

@@ -482,6 +482,72 @@ static void test_audit_log(void **state)
 	harness_run_free(&r);
 }
 
+/*
+ * test_full_import_guard - a --full file that leaves out 30 of 34 active
+ * people (a file cut short) marks nobody as left, unless the admin raises
+ * --max-left. Last in the group: it adds people to the roster.
+ */
+static void test_full_import_guard(void **state)
+{
+	char text[8192], id[11], row[160];
+	const char *path;
+	struct run r;
+	json_t *j;
+	int st, i;
+
+	(void)state;
+	/* 40 more people; the full file keeps 10 of them */
+	snprintf(text, sizeof(text), "%s", header);
+	for (i = 0; i < 40; i++) {
+		harness_natid('H', 10000000UL + (unsigned long)i, id);
+		snprintf(row, sizeof(row),
+			 "%s,職員%02d,70-01-01,職員,工務局,,,,general,active\n",
+			 id, i);
+		strncat(text, row, sizeof(text) - strlen(text) - 1);
+	}
+	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import",
+					harness_write_file("forty.csv", text),
+					NULL),
+			 0);
+	harness_run_free(&r);
+	snprintf(text, sizeof(text), "%s%s%s%s%s", header, wang, chen, lin,
+		 zhang);
+	for (i = 0; i < 10; i++) {
+		harness_natid('H', 10000000UL + (unsigned long)i, id);
+		snprintf(row, sizeof(row),
+			 "%s,職員%02d,70-01-01,職員,工務局,,,,general,active\n",
+			 id, i);
+		strncat(text, row, sizeof(text) - strlen(text) - 1);
+	}
+	path = harness_write_file("cut-short.csv", text);
+
+	/* refused: the counts, an error that says what to do, exit 2 */
+	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import", "--full",
+					path, NULL),
+			 2);
+	if (strstr(r.err, "30 of the") == NULL ||
+	    strstr(r.err, "--max-left 100") == NULL)
+		fail_msg("no clear refusal: %s", r.err);
+	harness_run_free(&r);
+	/* nobody was marked: a dry run with no limit still finds all 30 */
+	j = harness_kcgidm_json(&st, NULL, "roster", "import", "--full",
+				"--dry-run", "--max-left", "100", path, NULL);
+	assert_int_equal(st, 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "left")), 30);
+	json_decref(j);
+	/* --max-left without --full is a usage error */
+	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import",
+					"--max-left", "50", path, NULL),
+			 1);
+	harness_run_free(&r);
+	/* the admin says they did leave */
+	j = harness_kcgidm_json(&st, NULL, "roster", "import", "--full",
+				"--max-left", "100", path, NULL);
+	assert_int_equal(st, 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "left")), 30);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_disable_enable_delete),
 		cmocka_unit_test(test_purge_inactive),
 		cmocka_unit_test(test_audit_log),
+		cmocka_unit_test(test_full_import_guard),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
