@@ -482,6 +482,22 @@ static void test_audit_log(void **state)
 	harness_run_free(&r);
 }
 
+/* add_clerks - append roster rows for the first N of a fixed set of
+ * people (H10000000 + i) to TEXT (SIZE bytes). */
+static void add_clerks(char *text, size_t size, int n)
+{
+	char id[11], row[160];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		harness_natid('H', 10000000UL + (unsigned long)i, id);
+		snprintf(row, sizeof(row),
+			 "%s,職員%02d,70-01-01,職員,工務局,,,,general,active\n",
+			 id, i);
+		strncat(text, row, size - strlen(text) - 1);
+	}
+}
+
 /*
  * test_full_import_guard - a --full file that leaves out 30 of 34 active
  * people (a file cut short) marks nobody as left, unless the admin raises
@@ -489,22 +505,16 @@ static void test_audit_log(void **state)
  */
 static void test_full_import_guard(void **state)
 {
-	char text[8192], id[11], row[160];
+	char text[8192];
 	const char *path;
 	struct run r;
 	json_t *j;
-	int st, i;
+	int st;
 
 	(void)state;
 	/* 40 more people; the full file keeps 10 of them */
 	snprintf(text, sizeof(text), "%s", header);
-	for (i = 0; i < 40; i++) {
-		harness_natid('H', 10000000UL + (unsigned long)i, id);
-		snprintf(row, sizeof(row),
-			 "%s,職員%02d,70-01-01,職員,工務局,,,,general,active\n",
-			 id, i);
-		strncat(text, row, sizeof(text) - strlen(text) - 1);
-	}
+	add_clerks(text, sizeof(text), 40);
 	assert_int_equal(harness_kcgidm(&r, NULL, "roster", "import",
 					harness_write_file("forty.csv", text),
 					NULL),
@@ -512,13 +522,7 @@ static void test_full_import_guard(void **state)
 	harness_run_free(&r);
 	snprintf(text, sizeof(text), "%s%s%s%s%s", header, wang, chen, lin,
 		 zhang);
-	for (i = 0; i < 10; i++) {
-		harness_natid('H', 10000000UL + (unsigned long)i, id);
-		snprintf(row, sizeof(row),
-			 "%s,職員%02d,70-01-01,職員,工務局,,,,general,active\n",
-			 id, i);
-		strncat(text, row, sizeof(text) - strlen(text) - 1);
-	}
+	add_clerks(text, sizeof(text), 10);
 	path = harness_write_file("cut-short.csv", text);
 
 	/* refused: the counts, an error that says what to do, exit 2 */
