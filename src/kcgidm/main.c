@@ -153,7 +153,7 @@ int cli_hidden(struct cli *cli, char *arg, const char *file,
 {
 	const char *err = NULL;
 	char *v = NULL;
-	size_t len = 0;
+	size_t len = 0, n;
 	int r;
 
 	if (arg != NULL) {
@@ -163,8 +163,10 @@ int cli_hidden(struct cli *cli, char *arg, const char *file,
 		r = secret_read_file(file, 0, &v, &len, &err);
 		if (r < 0)
 			return out_error(r, err);
-		/* the first line: a file written by an editor may add CRLF */
-		v[strcspn(v, "\r\n")] = '\0';
+		/* the first line (an editor may end it with CRLF); the rest
+		 * is wiped, since xfree_secret wipes only up to the NUL */
+		n = strcspn(v, "\r\n");
+		explicit_bzero(v + n, len - n);
 	}
 	cli->hidden = xreallocarray(cli->hidden, cli->n_hidden + 1,
 				    sizeof(*cli->hidden));

@@ -123,10 +123,13 @@ base_count=$(roster_count 1)
 # stopped once it has some of them, and only then come the other 300. One
 # row at a time on one connection (the defaults would hold rows back for
 # a 1,000-row commit).
+# The FIFO is opened read-write here first, so that it has a writer before
+# kcgidm opens it (a FIFO without one reads as empty); kcgidm does not
+# inherit that descriptor (3>&-), so closing it is the end of the file.
 mkfifo "$tmp/big.fifo" || die "mkfifo failed"
-"$kcgidm" roster import --batch-size 1 --jobs 1 "$tmp/big.fifo" >"$tmp/import.out" 2>"$tmp/import.err" &
+exec 3<>"$tmp/big.fifo"
+"$kcgidm" roster import --batch-size 1 --jobs 1 "$tmp/big.fifo" >"$tmp/import.out" 2>"$tmp/import.err" 3>&- &
 import_pid=$!
-exec 3>"$tmp/big.fifo"
 head -n 301 "$tmp/big.csv" >&3
 poll 60 at_least $((base_count + 20)) roster_count 1 >/dev/null ||
 	notok "the import started writing to A"
