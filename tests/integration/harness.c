@@ -301,6 +301,45 @@ char *harness_slapcat(void)
 	return r.out;
 }
 
+int harness_bind_dn(const char *dn, const char *pw)
+{
+	char f[512];
+	char *argv[] = {"/usr/bin/ldapwhoami",
+			"-x",
+			"-H",
+			ldapi,
+			"-D",
+			(char *)dn,
+			"-y",
+			f,
+			NULL};
+	struct run r;
+
+	snprintf(f, sizeof(f), "%s", harness_write_file("bind.pw", pw));
+	harness_run(&r, NULL, argv);
+	harness_run_free(&r);
+	return r.status;
+}
+
+int harness_bind(const char *uid, const char *pw)
+{
+	char dn[160];
+
+	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=kcg,dc=gov,dc=tw", uid);
+	return harness_bind_dn(dn, pw);
+}
+
+int harness_count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
 const char *harness_write_file(const char *name, const char *text)
 {
 	static char path[512];

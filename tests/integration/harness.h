@@ -28,6 +28,16 @@ void harness_sandbox_destroy(void);
 /* harness_ldapi - the sandbox's ldapi:// URI (static). */
 const char *harness_ldapi(void);
 
+/* harness_bind_dn - ldapwhoami -x as DN with PW (in a sandbox file, never
+ * in argv): its exit status (0 bound, 49 invalid credentials). */
+int harness_bind_dn(const char *dn, const char *pw);
+
+/* harness_bind - harness_bind_dn for uid=UID,ou=people,dc=kcg,dc=gov,dc=tw. */
+int harness_bind(const char *uid, const char *pw);
+
+/* harness_count - how many times NEEDLE occurs in HAY (not overlapping). */
+int harness_count(const char *hay, const char *needle);
+
 /*
  * harness_run - run ARGV (NULL-terminated; argv[0] is a path) with INPUT
  * (may be NULL) on standard input. Fills *r (free with harness_run_free).

@@ -48,18 +48,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* count - occurrences of NEEDLE in HAY. */
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 /* roster_ldif - the ou=roster part of slapcat, for comparisons. */
 static char *roster_ldif(void)
 {
@@ -92,7 +80,7 @@ static void test_import_and_rerun(void **state)
 	harness_run_free(&r);
 
 	before = roster_ldif();
-	assert_int_equal(count(before, "dn: kcgNationalIdHash="), 3);
+	assert_int_equal(harness_count(before, "dn: kcgNationalIdHash="), 3);
 	j = harness_kcgidm_json(&st, NULL, "roster", "import", roster_path,
 				NULL);
 	assert_int_equal(st, 0);
@@ -188,9 +176,10 @@ static void test_import_bad_rows(void **state)
 	json_decref(j);
 	after = harness_slapcat();
 	/* exactly one new roster entry: the good row */
-	assert_int_equal(count(after, "dn: kcgNationalIdHash=") -
-				 count(before, "dn: kcgNationalIdHash="),
-			 1);
+	assert_int_equal(
+		harness_count(after, "dn: kcgNationalIdHash=") -
+			harness_count(before, "dn: kcgNationalIdHash="),
+		1);
 	free(before);
 	free(after);
 	/* the good row is there under its own name, not the duplicate's */
@@ -406,7 +395,8 @@ static void test_apply_refusals_leave_directory_unchanged(void **state)
 		harness_run_free(&r);
 	}
 	after = harness_slapcat();
-	assert_int_equal(count(before, "\ndn: "), count(after, "\ndn: "));
+	assert_int_equal(harness_count(before, "\ndn: "),
+			 harness_count(after, "\ndn: "));
 	assert_null(strstr(after, "uid=chenml"));
 	free(before);
 	free(after);
@@ -590,7 +580,9 @@ static void test_concurrent_applies(void **state)
 	for (i = 0; i < 4; i++) {
 		snprintf(uid_a, sizeof(uid_a), "uid=racea%d,", i);
 		snprintf(uid_b, sizeof(uid_b), "uid=raceb%d,", i);
-		assert_int_equal(count(ldif, uid_a) + count(ldif, uid_b), 1);
+		assert_int_equal(harness_count(ldif, uid_a) +
+					 harness_count(ldif, uid_b),
+				 1);
 	}
 	/* the losers of the uid race can apply with another uid */
 	free(ldif);

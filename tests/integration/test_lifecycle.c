@@ -63,28 +63,6 @@ static void apply(const char *name, const char *id, const char *uid,
 	harness_run_free(&r);
 }
 
-/* bind - ldapwhoami as UID with PW; 0 on success. */
-static int bind(const char *uid, const char *pw)
-{
-	char dn[128], f[512];
-	char *argv[] = {"/usr/bin/ldapwhoami",
-			"-x",
-			"-H",
-			(char *)harness_ldapi(),
-			"-D",
-			dn,
-			"-y",
-			f,
-			NULL};
-	struct run r;
-
-	snprintf(dn, sizeof(dn), "uid=%s,ou=people,dc=kcg,dc=gov,dc=tw", uid);
-	snprintf(f, sizeof(f), "%s", harness_write_file("bind.pw", pw));
-	harness_run(&r, NULL, argv);
-	harness_run_free(&r);
-	return r.status;
-}
-
 /* status_of - kcgAccountStatus of UID per `kcgidm show --json` (static),
  * or "absent". */
 static const char *status_of(const char *uid)
@@ -188,7 +166,7 @@ static void test_review(void **state)
 	assert_non_null(strstr(msgs[0], "zhangjh 未通過審核"));
 	harness_strv_free(msgs);
 	harness_sink_clear();
-	assert_int_equal(bind("wangxm", "Wang2024pass!"), 0);
+	assert_int_equal(harness_bind("wangxm", "Wang2024pass!"), 0);
 }
 
 static void test_hr_changes(void **state)
@@ -227,12 +205,12 @@ static void test_hr_changes(void **state)
 	assert_string_equal(status_of("wangxm"), "active");
 	assert_string_equal(status_of("chenml"), "active");
 	/* mail and portal binds fail at once */
-	assert_int_not_equal(bind("linzh", "Lin2024pass!x"), 0);
+	assert_int_not_equal(harness_bind("linzh", "Lin2024pass!x"), 0);
 	assert_int_equal(harness_kcgidm(&r, "Lin2024pass!x\n", "auth", "test",
 					"linzh", "--service", "mail", NULL),
 			 3);
 	harness_run_free(&r);
-	assert_int_equal(bind("wangxm", "Wang2024pass!"), 0);
+	assert_int_equal(harness_bind("wangxm", "Wang2024pass!"), 0);
 	assert_int_equal(harness_kcgidm(&r, NULL, "show", "wangxm", NULL), 0);
 	assert_non_null(strstr(r.out, "職稱 / title: 組長"));
 	assert_non_null(strstr(r.out, "所屬單位 / unit: 學務處"));
@@ -247,7 +225,7 @@ static void test_hr_changes(void **state)
 					"returned", NULL),
 			 0);
 	harness_run_free(&r);
-	assert_int_equal(bind("linzh", "Lin2024pass!x"), 0);
+	assert_int_equal(harness_bind("linzh", "Lin2024pass!x"), 0);
 }
 
 static void test_full_import(void **state)
@@ -321,12 +299,12 @@ static void test_disable_enable_delete(void **state)
 					NULL),
 			 0);
 	harness_run_free(&r);
-	assert_int_not_equal(bind("chenml", "Chen2024pass!"), 0);
+	assert_int_not_equal(harness_bind("chenml", "Chen2024pass!"), 0);
 	/* unlock does not undo a disable */
 	assert_int_equal(harness_kcgidm(&r, NULL, "unlock", "chenml", NULL), 3);
 	assert_non_null(strstr(r.err, "enable"));
 	harness_run_free(&r);
-	assert_int_not_equal(bind("chenml", "Chen2024pass!"), 0);
+	assert_int_not_equal(harness_bind("chenml", "Chen2024pass!"), 0);
 	assert_int_equal(harness_kcgidm(&r, NULL, "show", "chenml", NULL), 0);
 	assert_non_null(strstr(r.out, "散發垃圾郵件 / spam"));
 	harness_run_free(&r);
@@ -334,7 +312,7 @@ static void test_disable_enable_delete(void **state)
 					"--reason", "cleared", NULL),
 			 0);
 	harness_run_free(&r);
-	assert_int_equal(bind("chenml", "Chen2024pass!"), 0);
+	assert_int_equal(harness_bind("chenml", "Chen2024pass!"), 0);
 	/* an active account is neither disabled nor pending */
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		assert_int_equal(harness_kcgidm(&r, NULL, refused[i][0],

@@ -66,29 +66,6 @@ static void account(const char *name, const char *id, const char *uid,
 	harness_run_free(&r);
 }
 
-/* bind - ldapwhoami as UID with PW (the password and any code); its exit
- * status (0 bound, 49 invalid credentials). */
-static int bind(const char *uid, const char *pw)
-{
-	char dn[128], f[512];
-	char *argv[] = {"/usr/bin/ldapwhoami",
-			"-x",
-			"-H",
-			(char *)harness_ldapi(),
-			"-D",
-			dn,
-			"-y",
-			f,
-			NULL};
-	struct run r;
-
-	snprintf(dn, sizeof(dn), "uid=%s%s", uid, PEOPLE);
-	snprintf(f, sizeof(f), "%s", harness_write_file("bind.pw", pw));
-	harness_run(&r, NULL, argv);
-	harness_run_free(&r);
-	return r.status;
-}
-
 /* with_code - PW followed by CODE (static). */
 static const char *with_code(const char *pw, const char *code)
 {
@@ -243,16 +220,17 @@ static void test_binds(void **state)
 			break;
 	}
 	/* the password alone and a wrong code fail */
-	assert_int_equal(bind("chenml", pw), 49);
-	assert_int_equal(bind("chenml", with_code(pw, wrong)), 49);
+	assert_int_equal(harness_bind("chenml", pw), 49);
+	assert_int_equal(harness_bind("chenml", with_code(pw, wrong)), 49);
 	/* a right code with a wrong password fails */
-	assert_int_equal(bind("chenml", with_code("Chen2024pass?", now)), 49);
+	assert_int_equal(
+		harness_bind("chenml", with_code("Chen2024pass?", now)), 49);
 	/* that burnt "now" (slapd records the step before the password is
 	 * checked): the next step's code binds... */
-	assert_int_equal(bind("chenml", with_code(pw, next)), 0);
+	assert_int_equal(harness_bind("chenml", with_code(pw, next)), 0);
 	/* ...once: the same code again is a replay (4 failures so far:
 	 * ppolicy locks at 5, so no more here) */
-	assert_int_equal(bind("chenml", with_code(pw, next)), 49);
+	assert_int_equal(harness_bind("chenml", with_code(pw, next)), 49);
 	/* status says when the last code was used */
 	j = harness_kcgidm_json(&d, NULL, "otp", "status", "chenml", NULL);
 	assert_int_equal(d, 0);
@@ -260,7 +238,7 @@ static void test_binds(void **state)
 	assert_true(json_is_string(json_object_get(j, "last_used")));
 	json_decref(j);
 	/* accounts without a token keep plain binds */
-	assert_int_equal(bind("linzh", "Lin2024pass!x"), 0);
+	assert_int_equal(harness_bind("linzh", "Lin2024pass!x"), 0);
 	assert_false(enrolled("linzh"));
 	free(secret);
 }
@@ -404,7 +382,7 @@ static void test_disable(void **state)
 	harness_run_free(&r);
 	assert_false(enrolled("wangxm"));
 	/* plain binds again, and the token is gone */
-	assert_int_equal(bind("wangxm", "Wang2024pass!"), 0);
+	assert_int_equal(harness_bind("wangxm", "Wang2024pass!"), 0);
 	ldif = harness_slapcat();
 	assert_null(strstr(ldif, "uid=wangxm,ou=otp"));
 	free(ldif);
@@ -416,7 +394,7 @@ static void test_disable(void **state)
 	free(wang_secret);
 	wang_secret = NULL;
 	free(enroll("wangxm"));
-	assert_int_equal(bind("wangxm", "Wang2024pass!"), 49);
+	assert_int_equal(harness_bind("wangxm", "Wang2024pass!"), 49);
 }
 
 static void test_delete_removes_token(void **state)

@@ -71,27 +71,6 @@ static int ldapmodify_self(const char *value, struct run *r)
 	return r->status;
 }
 
-/* bind - ldapwhoami as the user with PW; its exit status. */
-static int bind(const char *pw)
-{
-	char f[512];
-	char *argv[] = {"/usr/bin/ldapwhoami",
-			"-x",
-			"-H",
-			(char *)harness_ldapi(),
-			"-D",
-			DN,
-			"-y",
-			f,
-			NULL};
-	struct run r;
-
-	snprintf(f, sizeof(f), "%s", pwfile("bind.pw", pw));
-	harness_run(&r, NULL, argv);
-	harness_run_free(&r);
-	return r.status;
-}
-
 /* change - a successful change to NEW_PW with ldappasswd. */
 static void change(const char *new_pw)
 {
@@ -172,7 +151,7 @@ static void test_ldappasswd_rules(void **state)
 				 r.out);
 		harness_run_free(&r);
 	}
-	assert_int_equal(bind(current), 0);
+	assert_int_equal(harness_bind_dn(DN, current), 0);
 }
 
 static void test_ldapmodify_rules(void **state)
@@ -192,7 +171,7 @@ static void test_ldapmodify_rules(void **state)
 		assert_non_null(strstr(r.err, "Constraint violation"));
 		harness_run_free(&r);
 	}
-	assert_int_equal(bind(current), 0);
+	assert_int_equal(harness_bind_dn(DN, current), 0);
 }
 
 static void test_good_password_stored_as_argon2(void **state)
@@ -200,8 +179,8 @@ static void test_good_password_stored_as_argon2(void **state)
 	char *ldif, *p;
 
 	change("Kaohsiung2025!");
-	assert_int_equal(bind("Kaohsiung2025!"), 0);
-	assert_int_not_equal(bind(P0), 0);
+	assert_int_equal(harness_bind_dn(DN, "Kaohsiung2025!"), 0);
+	assert_int_not_equal(harness_bind_dn(DN, P0), 0);
 	ldif = harness_slapcat();
 	p = strstr(ldif, "dn: " DN);
 	assert_non_null(p);
@@ -296,7 +275,7 @@ static void test_cli_reasons(void **state)
 			 0);
 	harness_run_free(&r);
 	snprintf(current, sizeof(current), "ResetByAdmin9");
-	assert_int_equal(bind(current), 0);
+	assert_int_equal(harness_bind_dn(DN, current), 0);
 }
 
 static void test_lockout_and_unlock(void **state)
@@ -306,9 +285,9 @@ static void test_lockout_and_unlock(void **state)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		assert_int_not_equal(bind("NotThePassword1"), 0);
+		assert_int_not_equal(harness_bind_dn(DN, "NotThePassword1"), 0);
 	/* locked: the right password fails too */
-	assert_int_not_equal(bind(current), 0);
+	assert_int_not_equal(harness_bind_dn(DN, current), 0);
 	snprintf(input, sizeof(input), "%s\nAfterLock2025x\n", current);
 	assert_int_equal(harness_kcgidm(&r, input, "passwd", "linzh", NULL), 5);
 	assert_non_null(strstr(r.err, "locked"));
@@ -320,7 +299,7 @@ static void test_lockout_and_unlock(void **state)
 	assert_int_equal(harness_kcgidm(&r, NULL, "unlock", "linzh", NULL), 0);
 	assert_non_null(strstr(r.out, "unlocked"));
 	harness_run_free(&r);
-	assert_int_equal(bind(current), 0);
+	assert_int_equal(harness_bind_dn(DN, current), 0);
 	assert_int_equal(harness_kcgidm(&r, NULL, "unlock", "linzh", NULL), 0);
 	assert_non_null(strstr(r.out, "not locked"));
 	harness_run_free(&r);

@@ -66,18 +66,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* count - occurrences of NEEDLE in HAY. */
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 /* race - run JOB(i) for i < N in N processes released at once (they wait
  * on a pipe); the exit statuses in ST. */
 static void race(int (*job)(int), int st[N])
@@ -156,9 +144,9 @@ static void test_same_uid(void **state)
 	race(apply_same_uid, st);
 	one_winner("50 people, one uid", st);
 	ldif = harness_slapcat();
-	assert_int_equal(count(ldif, "dn: uid=raceuid,ou=people,"), 1);
+	assert_int_equal(harness_count(ldif, "dn: uid=raceuid,ou=people,"), 1);
 	/* one roster record claimed, by the winner */
-	assert_int_equal(count(ldif, "kcgAccountUid: raceuid\n"), 1);
+	assert_int_equal(harness_count(ldif, "kcgAccountUid: raceuid\n"), 1);
 	free(ldif);
 }
 
@@ -173,9 +161,9 @@ static void test_same_person(void **state)
 	ldif = harness_slapcat();
 	for (i = 0; i < N; i++) {
 		snprintf(dn, sizeof(dn), "dn: uid=person%02d,ou=people,", i);
-		accounts += count(ldif, dn);
+		accounts += harness_count(ldif, dn);
 		/* the winner's uid is the one that exists */
-		assert_int_equal(count(ldif, dn), st[i] == 0);
+		assert_int_equal(harness_count(ldif, dn), st[i] == 0);
 	}
 	assert_int_equal(accounts, 1);
 	free(ldif);
@@ -231,7 +219,7 @@ static void test_same_token(void **state)
 	race(activate, st);
 	one_winner("50 activations, one token", st);
 	ldif = harness_slapcat();
-	assert_int_equal(count(ldif, "kcgIkpdStatus: active\n"), 1);
+	assert_int_equal(harness_count(ldif, "kcgIkpdStatus: active\n"), 1);
 	free(ldif);
 }
 
