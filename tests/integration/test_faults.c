@@ -1,8 +1,9 @@
 /*
  * test_faults - fault injection against real servers (issue 9, part 4).
  *
- * - slapd killed with SIGKILL in the middle of a 20,000-row roster import,
- *   restarted, and the import run again: the roster in the directory is
+ * - slapd killed with SIGKILL in the middle of a 20,000-row roster import
+ *   (fed through a FIFO, so it cannot end before the kill), restarted, and
+ *   the import run again: the roster in the directory is
  *   the same as after one clean import (slapcat, with the operational
  *   attributes that differ by nature filtered out).
  * - SMTP down and flapping while kcgidm-mailer (the daemon) drains the
@@ -235,14 +236,14 @@ static void first_difference(const char *a, const char *b)
 		a + start, b + start);
 }
 
-/* roster_csv - the test roster: n_rows people with valid national IDs. */
-static const char *roster_csv(void)
+/* roster_text - the test roster: n_rows people with valid national IDs
+ * (caller frees); its length goes to *len_r. */
+static char *roster_text(size_t *len_r)
 {
 	static const char *const units[] = {"資訊中心", "人事處", "秘書處",
 					    "主計處"};
 	size_t cap = (size_t)n_rows * 120 + 200, len = 0;
 	char *text = malloc(cap), id[11];
-	const char *path;
 	unsigned long i;
 
 	len += (size_t)snprintf(text, cap,
@@ -257,9 +258,35 @@ static const char *roster_csv(void)
 			id, i, 50 + i % 40, 1 + i % 12, 1 + i % 28,
 			units[i % 4]);
 	}
-	path = harness_write_file("big-roster.csv", text);
-	free(text);
-	return path;
+	*len_r = len;
+	return text;
+}
+
+/* feed - write BUF[0..LEN) to the import's FIFO FD (non-blocking; the
+ * test holds the read end too, so a full pipe never fails a write). Stops
+ * early, returning 0, when the import IMP has exited (its wait status to
+ * *ws_r); 1 when everything was written. A deadline, not a timing
+ * assertion: the import must keep reading. */
+static int feed(int fd, const char *buf, size_t len, pid_t imp, int *ws_r)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; len > 0 && i < 60000; i++) {
+		n = write(fd, buf, len);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		assert_true(n < 0 && errno == EAGAIN);
+		if (waitpid(imp, ws_r, WNOHANG) == imp)
+			return 0;
+		usleep(10000);
+	}
+	if (len > 0)
+		fail_msg("the import read nothing for ten minutes");
+	return 1;
 }
 
 /* kcgidm_bin - the built kcgidm (static). */
@@ -307,17 +334,19 @@ static pid_t slapd_pid(void)
 
 static void test_kill9_mid_import(void **state)
 {
-	char key[256], *clean, *after, *ldif, *keytext;
+	char key[256], *clean, *after, *ldif, *keytext, *text, *half, *said;
+	char fifo[600], errfile[600];
 	const char *csv;
-	size_t n_clean, n_after, keylen;
+	size_t n_clean, n_after, keylen, len;
 	struct run r;
 	pid_t imp, slapd;
 	long audit0;
-	int ws, i, status;
+	int ws = 0, i, status, fd, exited;
 
 	(void)state;
 	/* 1. the reference: one clean import into a fresh directory */
-	csv = roster_csv();
+	text = roster_text(&len);
+	csv = harness_write_file("big-roster.csv", text);
 	if (harness_kcgidm(&r, NULL, "roster", "import", csv, NULL) != 0)
 		fail_msg("clean import: exit %d\n%.2000s", r.status, r.err);
 	harness_run_free(&r);
@@ -335,32 +364,48 @@ static void test_kill9_mid_import(void **state)
 	harness_sandbox_destroy();
 	assert_int_equal(harness_sandbox_start(&sandbox), 0);
 	write_all(path_in(sandbox, "idhash.key"), key, keylen, 0600);
-	csv = roster_csv();
+	csv = harness_write_file("big-roster.csv", text);
 
-	/* 3. the import, and slapd killed once a quarter is in */
+	/* 3. the same roster through a FIFO, so the import cannot end before
+	 * slapd is killed: the first half is written, slapd is killed once a
+	 * quarter of the rows is in (the import may be in a commit or waiting
+	 * for rows then), and the second half is written after the kill */
+	snprintf(fifo, sizeof(fifo), "%s/roster.fifo", sandbox);
+	snprintf(errfile, sizeof(errfile), "%s/import.out", sandbox);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
 	audit0 = count_lines(path_in(sandbox, "audit.log"));
 	imp = fork();
 	assert_true(imp >= 0);
 	if (imp == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDONLY),
+		    out = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
+		dup2(out, 1);
+		dup2(out, 2);
 		execl(kcgidm_bin(), kcgidm_bin(), "-c", harness_conf(),
-		      "roster", "import", csv, (char *)NULL);
+		      "roster", "import", fifo, (char *)NULL);
 		_exit(127);
 	}
+	half = text;
+	for (i = 0; i <= (int)(n_rows / 2); i++) /* the header and n/2 rows */
+		half = strchr(half, '\n') + 1;
+	exited = !feed(fd, text, (size_t)(half - text), imp, &ws);
 	/* a deadline, not a timing assertion: the import must progress */
-	for (i = 0; i < 12000; i++) {
+	for (i = 0; !exited && i < 12000; i++) {
 		if (count_lines(path_in(sandbox, "audit.log")) - audit0 >=
 		    (long)n_rows / 4)
 			break;
-		if (waitpid(imp, &ws, WNOHANG) == imp)
-			fail_msg("the import ended (status %d) before slapd "
-				 "was killed",
-				 ws);
+		exited = waitpid(imp, &ws, WNOHANG) == imp;
 		usleep(50000);
+	}
+	if (exited) {
+		close(fd);
+		fail_msg("the import ended (status %d) before slapd was "
+			 "killed:\n%.2000s",
+			 ws, (said = read_all(errfile, NULL)));
 	}
 	slapd = slapd_pid();
 	assert_int_equal(kill(slapd, SIGKILL), 0);
@@ -372,14 +417,16 @@ static void test_kill9_mid_import(void **state)
 	if (alive(slapd))
 		fail_msg("slapd (pid %d) still runs a minute after SIGKILL",
 			 (int)slapd);
-	assert_int_equal(waitpid(imp, &ws, 0), imp);
-	assert_true(WIFEXITED(ws));
-	status = WEXITSTATUS(ws);
+	exited = !feed(fd, half, len - (size_t)(half - text), imp, &ws);
+	close(fd); /* the end of the roster */
+	if (!exited)
+		assert_int_equal(waitpid(imp, &ws, 0), imp);
+	status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	/* the import saw the directory go away: 6 (directory unavailable) */
 	if (status != 6)
-		fail_msg("the import exited %d, not 6: %s", status,
-			 status == 0 ? "it ended before the kill took effect"
-				     : "");
+		fail_msg("the import exited %d, not 6:\n%.2000s", status,
+			 (said = read_all(errfile, NULL)));
+	free(text);
 
 	/* 4. slapd back (mdb recovers by itself), the same import again */
 	harness_sandbox_restart();
