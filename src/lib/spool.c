@@ -1,12 +1,13 @@
 /*
  * spool - the durable outbox (see spool.h for the layout and the rules).
  *
- * Every change that matters is a rename followed by an fsync of the
+ * Every change that matters is one rename followed by an fsync of the
  * directory that changed: a new message (tmp/ID -> queue/ID), a new state
- * (queue/ID/state.new -> queue/ID/state), giving up (queue/ID -> dead/ID)
- * and success (queue/ID -> tmp/ID.sent, removed afterwards). A crash at
- * any point leaves each message either in queue/ (whole, with its last
- * durable state) or gone for good, never half of each.
+ * (tmp/ID.new -> queue/ID, the whole file rewritten), giving up
+ * (queue/ID -> dead/ID) and success (queue/ID -> tmp/ID.sent, removed
+ * afterwards by another thread). A crash at any point leaves each message
+ * either in queue/ (whole, with its last durable state) or gone for good,
+ * never half of each.
  *
  * Permissions: the programs that queue mail (kcgidm, kcgidmd) and the one
  * that sends it (kcgidm-mailer) may run as different users sharing a
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +40,16 @@
 #include "utf8.h"
 #include "xalloc.h"
 
-#define ID_LEN	    30 /* YYYYMMDDhhmmss-uuuuuu-xxxxxxxx */
-#define SENT_SUFFIX ".sent"
-#define STALE_TMP   86400 /* an enqueue unfinished this long crashed */
+#define ID_LEN	    30	    /* YYYYMMDDhhmmss-uuuuuu-xxxxxxxx */
+#define NEW_SUFFIX  ".new"  /* tmp/ID.new: a state being rewritten */
+#define SENT_SUFFIX ".sent" /* tmp/ID.sent: sent, being removed */
+#define STALE_TMP   86400   /* an enqueue unfinished this long crashed */
 #define ERROR_MAX   500
-#define ENV_MAX	    4096
+#define HEAD_MAX    4096  /* the header of a queue file, at most */
+#define SMALL_MSG   65536 /* read whole even when only the header counts */
 #define ADDR_MAX    254
 #define MSG_MAX	    (64 * 1024 * 1024)
+#define SPOOL_MAGIC "kcgidm-spool 1\n"
 
 struct spool {
 	char *dir;
@@ -53,29 +58,131 @@ struct spool {
 	char *dead;
 	char *lock;
 	unsigned unsynced; /* sent messages whose removal is not yet synced */
+	struct reaper *reaper; /* while a drain runs */
 };
 
-/* A sent message leaves queue/ with a rename; queue/ is synced once per
+/* A sent message leaves queue/ with an unlink; queue/ is synced once per
  * SYNC_EVERY of them and at the end of each drain (a group commit), not
  * after each: an fsync per message made the drain ten times slower than
- * the SMTP peer. An OS crash (not a process crash: renames survive
+ * the SMTP peer. An OS crash (not a process crash: unlinks survive
  * those) can then bring back at most that many sent messages, which are
  * sent again; nothing queued is ever lost, since enqueueing still syncs. */
 #define SYNC_EVERY 100
 
-/* The per-message state file. */
-struct state {
-	int attempts;
-	long long next_try;
-	int dead;
-	char *error;
+/* The reaper: a thread that removes sent messages (tmp/ID.sent) while the
+ * drain goes on. The rename out of queue/ is the commit and costs little;
+ * the unlink that frees the file waits on the file system's journal
+ * (half a millisecond here while the SMTP server writes its own files),
+ * and would otherwise come between every two messages. A crash leaves
+ * what was not yet removed in tmp/, and the next drain removes it. */
+#define REAP_MAX 256
+
+struct reaper {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* work queued, room made, or closing */
+	char *paths[REAP_MAX];
+	size_t head, n;
+	int closing;
 };
 
-/* The envelope file. */
-struct env {
-	char *from;
-	char *rcpt;
-	long long queued;
+/* reaper_main - remove the queued paths until closed and empty. */
+static void *reaper_main(void *arg)
+{
+	struct reaper *rp = arg;
+	char *path;
+
+	pthread_mutex_lock(&rp->lock);
+	for (;;) {
+		while (rp->n == 0 && !rp->closing)
+			pthread_cond_wait(&rp->cond, &rp->lock);
+		if (rp->n == 0)
+			break;
+		path = rp->paths[rp->head];
+		rp->head = (rp->head + 1) % REAP_MAX;
+		rp->n--;
+		pthread_cond_broadcast(&rp->cond);
+		pthread_mutex_unlock(&rp->lock);
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warning("cannot remove %s: %s", path,
+				    strerror(errno));
+		free(path);
+		pthread_mutex_lock(&rp->lock);
+	}
+	pthread_mutex_unlock(&rp->lock);
+	return NULL;
+}
+
+/* reaper_start - a running reaper (free with reaper_stop), or NULL when
+ * no thread can be made (sent messages are then removed at once). */
+static struct reaper *reaper_start(void)
+{
+	struct reaper *rp = xcalloc(1, sizeof(*rp));
+
+	pthread_mutex_init(&rp->lock, NULL);
+	pthread_cond_init(&rp->cond, NULL);
+	if (pthread_create(&rp->thread, NULL, reaper_main, rp) != 0) {
+		log_warning("no thread to remove sent mail; removing it "
+			    "inline");
+		pthread_mutex_destroy(&rp->lock);
+		pthread_cond_destroy(&rp->cond);
+		free(rp);
+		return NULL;
+	}
+	return rp;
+}
+
+/* reaper_add - remove PATH (taken over) in RP's thread, or now when RP is
+ * NULL; waits while REAP_MAX removals are pending. */
+static void reaper_add(struct reaper *rp, char *path)
+{
+	if (rp == NULL) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warning("cannot remove %s: %s", path,
+				    strerror(errno));
+		free(path);
+		return;
+	}
+	pthread_mutex_lock(&rp->lock);
+	while (rp->n == REAP_MAX)
+		pthread_cond_wait(&rp->cond, &rp->lock);
+	rp->paths[(rp->head + rp->n) % REAP_MAX] = path;
+	rp->n++;
+	pthread_cond_broadcast(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+/* reaper_stop - wait until *RPP has removed everything, free it, NULL. */
+static void reaper_stop(struct reaper **rpp)
+{
+	struct reaper *rp = *rpp;
+
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	rp->closing = 1;
+	pthread_cond_broadcast(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+	pthread_join(rp->thread, NULL);
+	pthread_mutex_destroy(&rp->lock);
+	pthread_cond_destroy(&rp->cond);
+	free(rp);
+	*rpp = NULL;
+}
+
+/* One queue file: the header's fields, and the message after it. */
+struct qfile {
+	char *from;	    /* envelope sender (may be "") */
+	char *rcpt;	    /* envelope recipient */
+	long long queued;   /* when it was queued */
+	int attempts;	    /* failed attempts so far */
+	long long next_try; /* not before; 0: at once */
+	int dead;	    /* given up (the move to dead/ may be pending) */
+	char *error;	    /* the last failure, or NULL */
+	char *buf;	    /* what was read of the file */
+	size_t buf_len;
+	const char *msg; /* the message in BUF, or NULL when not read */
+	size_t len;
 };
 
 /* fsync_dir - make the entries of directory PATH durable. */
@@ -107,10 +214,10 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* write_file - create PATH (mode 0600, TRUNC when REPLACE, else EXCL)
- * holding BUF[0..LEN), fsync'ed. 0 or -1 with errno set. */
-static int write_file(const char *path, const char *buf, size_t len,
-		      int replace)
+/* write_file - create PATH (mode 0660, TRUNC when REPLACE, else EXCL)
+ * holding A[0..ALEN) then B[0..BLEN), fsync'ed. 0 or -1 with errno set. */
+static int write_file(const char *path, const char *a, size_t alen,
+		      const char *b, size_t blen, int replace)
 {
 	int fd, saved;
 
@@ -121,7 +228,8 @@ static int write_file(const char *path, const char *buf, size_t len,
 	if (fd < 0)
 		return -1;
 	(void)fchmod(fd, 0660); /* the umask must not lock the group out */
-	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, a, alen) < 0 || write_all(fd, b, blen) < 0 ||
+	    fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -130,28 +238,32 @@ static int write_file(const char *path, const char *buf, size_t len,
 	return close(fd);
 }
 
-/* read_file - the whole of PATH (at most MAX bytes), NUL-terminated, in
- * new memory. 0, or -1 with errno set (ENOENT when it is gone). */
-static int read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
+/* read_file - the regular file PATH, NUL-terminated, in new memory: all
+ * of it (EFBIG when it has more than MAX bytes), or with PART only its
+ * first MAX bytes. 0, or -1 with errno set (ENOENT when it is gone,
+ * EINVAL when it is not a regular file). */
+static int read_file(const char *path, size_t max, int part, char **buf_r,
+		     size_t *len_r)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), saved;
 	struct stat st;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, want;
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > max) {
+	    (!part && (size_t)st.st_size > max)) {
 		saved = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		close(fd);
 		errno = saved;
 		return -1;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size - len);
+	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
+	buf = xmalloc(want + 1);
+	while (len < want) {
+		n = read(fd, buf + len, want - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -161,8 +273,7 @@ static int read_file(const char *path, size_t max, char **buf_r, size_t *len_r)
 	close(fd);
 	buf[len] = '\0';
 	*buf_r = buf;
-	if (len_r != NULL)
-		*len_r = len;
+	*len_r = len;
 	return 0;
 }
 
@@ -185,6 +296,14 @@ static int remove_tree(const char *path)
 	}
 	closedir(d);
 	return rmdir(path);
+}
+
+/* remove_path - remove file PATH, or directory PATH and its files. */
+static int remove_path(const char *path)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return 0;
+	return errno == EISDIR || errno == EPERM ? remove_tree(path) : -1;
 }
 
 /* valid_id - NAME has the form of a message id. */
@@ -313,106 +432,117 @@ static char *clean_error(const char *text)
 	return s;
 }
 
-/* parse_env - the envelope file of directory DIR into *env. 0, -1 with
- * errno ENOENT when the message is gone, or -1 with EINVAL when corrupt. */
-static int parse_env(const char *dir, struct env *env)
+/* qfile_clear - free what QF holds (the message is wiped first: it may
+ * hold a reset link). */
+static void qfile_clear(struct qfile *qf)
 {
-	char *path = xasprintf("%s/env", dir), *buf = NULL, *line, *save = NULL;
-	int r = -1, saw_queued = 0;
+	free(qf->from);
+	free(qf->rcpt);
+	free(qf->error);
+	if (qf->buf != NULL) {
+		explicit_bzero(qf->buf, qf->buf_len);
+		free(qf->buf);
+	}
+	memset(qf, 0, sizeof(*qf));
+}
 
-	memset(env, 0, sizeof(*env));
-	if (read_file(path, ENV_MAX, &buf, NULL) < 0)
-		goto out;
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "from ", 5) == 0 && env->from == NULL)
-			env->from = xstrdup(line + 5);
-		else if (strcmp(line, "from") == 0 && env->from == NULL)
-			env->from = xstrdup("");
-		else if (strncmp(line, "rcpt ", 5) == 0 && env->rcpt == NULL)
-			env->rcpt = xstrdup(line + 5);
-		else if (sscanf(line, "queued %lld", &env->queued) == 1)
+/* parse_head - the header at the start of QF->buf into QF's fields, and
+ * the message after it into QF->msg when the whole file was read (WHOLE).
+ * 0, or -1 with errno EINVAL when it is not a queue file. */
+static int parse_head(struct qfile *qf, int whole)
+{
+	char *end, *line, *next;
+	int saw_queued = 0;
+
+	if (strncmp(qf->buf, SPOOL_MAGIC, strlen(SPOOL_MAGIC)) != 0 ||
+	    (end = strstr(qf->buf, "\n\n")) == NULL)
+		goto bad;
+	end[1] = '\0'; /* the header: the lines up to the blank one */
+	for (line = qf->buf + strlen(SPOOL_MAGIC); *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		if (strncmp(line, "from ", 5) == 0 && qf->from == NULL)
+			qf->from = xstrdup(line + 5);
+		else if (strncmp(line, "rcpt ", 5) == 0 && qf->rcpt == NULL)
+			qf->rcpt = xstrdup(line + 5);
+		else if (strncmp(line, "error ", 6) == 0 && qf->error == NULL)
+			qf->error = xstrdup(line + 6);
+		else if (sscanf(line, "queued %lld", &qf->queued) == 1)
 			saw_queued = 1;
+		else if (sscanf(line, "attempts %d", &qf->attempts) != 1 &&
+			 sscanf(line, "next %lld", &qf->next_try) != 1)
+			(void)sscanf(line, "dead %d", &qf->dead);
 	}
-	if (env->from == NULL || env->rcpt == NULL || !saw_queued ||
-	    bad_addr(env->from, 1) || bad_addr(env->rcpt, 0)) {
-		errno = EINVAL;
-		goto out;
+	if (qf->from == NULL || qf->rcpt == NULL || !saw_queued ||
+	    bad_addr(qf->from, 1) || bad_addr(qf->rcpt, 0))
+		goto bad;
+	if (whole) {
+		qf->msg = end + 2;
+		qf->len = qf->buf_len - (size_t)(qf->msg - qf->buf);
+		if (qf->len == 0)
+			goto bad;
 	}
-	r = 0;
-out:
-	if (r < 0) {
-		free(env->from);
-		free(env->rcpt);
-		memset(env, 0, sizeof(*env));
-	}
-	free(buf);
-	free(path);
-	return r;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
 }
 
-/* env_clear - free what parse_env allocated. */
-static void env_clear(struct env *env)
+/*
+ * load_qfile - the queue file PATH into *QF: its header, and the message
+ * too when BODY is 1, or when BODY is 2 and the file is small. 0, or -1
+ * with errno ENOENT when the message is gone, or another errno (EINVAL:
+ * not a queue file) when it is unreadable or corrupt. Clear *QF with
+ * qfile_clear either way.
+ */
+static int load_qfile(const char *path, int body, struct qfile *qf)
 {
-	free(env->from);
-	free(env->rcpt);
-	memset(env, 0, sizeof(*env));
+	int whole;
+
+	memset(qf, 0, sizeof(*qf));
+	whole = body == 1;
+	if (read_file(path, whole ? HEAD_MAX + MSG_MAX : SMALL_MSG, !whole,
+		      &qf->buf, &qf->buf_len) < 0)
+		return -1;
+	/* read whole when the file was no longer than that */
+	if (body == 2 && qf->buf_len < SMALL_MSG)
+		whole = 1;
+	return parse_head(qf, whole);
 }
 
-/* parse_state - the state file of directory DIR into *st (a fresh
- * message when there is none yet). 0, or -1 with errno set. */
-static int parse_state(const char *dir, struct state *st)
+/* qfile_head - QF's header as it goes into its file (new memory). */
+static char *qfile_head(const struct qfile *qf)
 {
-	char *path = xasprintf("%s/state", dir), *buf = NULL, *line,
-	     *save = NULL;
+	char *err = clean_error(qf->error), *head;
+
+	head = xasprintf(SPOOL_MAGIC "from %s\nrcpt %s\nqueued %lld\n"
+				     "attempts %d\nnext %lld\ndead %d\n"
+				     "error %s\n\n",
+			 qf->from, qf->rcpt, qf->queued, qf->attempts,
+			 qf->next_try, qf->dead, err);
+	free(err);
+	return head;
+}
+
+/* save_state - replace queue/ID with QF (header and message, which must
+ * have been read) atomically and durably: tmp/ID.new, renamed over it. */
+static int save_state(struct spool *spool, const char *id,
+		      const struct qfile *qf)
+{
+	char *tmp = xasprintf("%s/%s" NEW_SUFFIX, spool->tmp, id);
+	char *path = xasprintf("%s/%s", spool->queue, id);
+	char *head = qfile_head(qf);
 	int r = -1;
 
-	memset(st, 0, sizeof(*st));
-	if (read_file(path, ENV_MAX, &buf, NULL) < 0) {
-		if (errno == ENOENT) {
-			/* No state yet; is the message itself still there? */
-			free(path);
-			path = xasprintf("%s/env", dir);
-			r = access(path, F_OK);
-		}
-		goto out;
-	}
-	for (line = strtok_r(buf, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "attempts %d", &st->attempts) == 1 ||
-		    sscanf(line, "next %lld", &st->next_try) == 1 ||
-		    sscanf(line, "dead %d", &st->dead) == 1)
-			continue;
-		if (strncmp(line, "error ", 6) == 0 && st->error == NULL)
-			st->error = xstrdup(line + 6);
-	}
-	r = 0;
-out:
-	free(buf);
-	free(path);
-	return r;
-}
-
-/* write_state - replace DIR/state with ST atomically and durably. */
-static int write_state(const char *dir, const struct state *st)
-{
-	char *tmp = xasprintf("%s/state.new", dir);
-	char *path = xasprintf("%s/state", dir);
-	char *err = clean_error(st->error);
-	char *text = xasprintf("attempts %d\nnext %lld\ndead %d\nerror %s\n",
-			       st->attempts, st->next_try, st->dead, err);
-	int r = -1;
-
-	if (write_file(tmp, text, strlen(text), 1) < 0)
+	if (write_file(tmp, head, strlen(head), qf->msg, qf->len, 1) < 0)
 		goto out;
 	if (rename(tmp, path) < 0)
 		goto out;
-	r = fsync_dir(dir);
+	r = fsync_dir(spool->queue);
 out:
 	if (r < 0)
 		unlink(tmp);
-	free(text);
-	free(err);
+	free(head);
 	free(path);
 	free(tmp);
 	return r;
@@ -490,9 +620,11 @@ int spool_enqueue(struct spool *spool, const char *env_from, const char *rcpt,
 		  const char **error_r)
 {
 	char id[ID_LEN + 1];
-	char *tdir = NULL, *qdir = NULL, *path = NULL, *env = NULL;
+	char *tpath = NULL, *qpath = NULL, *head = NULL;
+	struct qfile qf;
 	int r = KCG_EINVAL, tries;
 
+	memset(&qf, 0, sizeof(qf));
 	if (bad_addr(env_from, 1) || bad_addr(rcpt, 0)) {
 		*error_r = "信封地址無效 (含空白、換行或控制字元) / invalid "
 			   "envelope address (white space, CR/LF or control "
@@ -504,46 +636,33 @@ int spool_enqueue(struct spool *spool, const char *env_from, const char *rcpt,
 		goto out;
 	}
 	r = KCG_EINTERNAL;
+	qf.from = (char *)env_from;
+	qf.rcpt = (char *)rcpt;
+	qf.queued = (long long)time(NULL);
+	head = qfile_head(&qf);
 	for (tries = 0; tries < 10; tries++) {
 		new_id(id);
-		free(tdir);
-		tdir = xasprintf("%s/%s", spool->tmp, id);
-		if (mkdir(tdir, 0770) == 0) {
-			(void)chmod(tdir, 02770);
+		free(tpath);
+		tpath = xasprintf("%s/%s", spool->tmp, id);
+		if (write_file(tpath, head, strlen(head), msg, len, 0) == 0)
 			break;
-		}
-		if (errno != EEXIST) {
-			*error_r = err_fmt("無法寫入郵件佇列 / cannot write "
-					   "to the spool: %s: %s",
-					   tdir, strerror(errno));
-			free(tdir);
-			tdir = NULL;
-			goto out;
-		}
+		if (errno != EEXIST)
+			goto fail;
 	}
 	if (tries == 10) {
 		*error_r = "無法產生佇列編號 / cannot make a queue id";
-		free(tdir);
-		tdir = NULL;
+		free(tpath);
+		tpath = NULL;
 		goto out;
 	}
-	env = xasprintf("from %s\nrcpt %s\nqueued %lld\n", env_from, rcpt,
-			(long long)time(NULL));
-	path = xasprintf("%s/env", tdir);
-	if (write_file(path, env, strlen(env), 0) < 0)
+	qpath = xasprintf("%s/%s", spool->queue, id);
+	if (rename(tpath, qpath) < 0)
 		goto fail;
-	free(path);
-	path = xasprintf("%s/msg", tdir);
-	if (write_file(path, msg, len, 0) < 0)
-		goto fail;
-	if (fsync_dir(tdir) < 0)
-		goto fail;
-	qdir = xasprintf("%s/%s", spool->queue, id);
-	if (rename(tdir, qdir) < 0)
-		goto fail;
-	free(tdir);
-	tdir = NULL; /* it is in queue/ now: never remove it below */
-	if (fsync_dir(spool->queue) < 0 || fsync_dir(spool->tmp) < 0)
+	free(tpath);
+	tpath = NULL; /* it is in queue/ now: never remove it below */
+	/* tmp/ is not synced: a crash may bring tmp/ID back, which is never
+	 * sent from there and is removed a day later (clean_tmp) */
+	if (fsync_dir(spool->queue) < 0)
 		goto fail;
 	if (id_r != NULL)
 		*id_r = xstrdup(id);
@@ -554,12 +673,11 @@ fail:
 			   "%s: %s",
 			   spool->dir, strerror(errno));
 out:
-	if (r < 0 && tdir != NULL)
-		remove_tree(tdir);
-	free(tdir);
-	free(qdir);
-	free(path);
-	free(env);
+	if (r < 0 && tpath != NULL)
+		unlink(tpath);
+	free(tpath);
+	free(qpath);
+	free(head);
 	return r;
 }
 
@@ -568,35 +686,33 @@ out:
 static int load_entry(const char *base, const char *id, int dead,
 		      struct spool_entry *e)
 {
-	char *dir = xasprintf("%s/%s", base, id);
-	struct env env;
-	struct state st;
+	char *path = xasprintf("%s/%s", base, id);
+	struct qfile qf;
 	int r = -1;
 
 	memset(e, 0, sizeof(*e));
-	if (parse_env(dir, &env) < 0) {
+	if (load_qfile(path, 0, &qf) < 0) {
 		if (errno == ENOENT)
 			goto out;
 		/* Corrupt: list it anyway, so that someone looks. */
-		env.from = xstrdup("");
-		env.rcpt = xstrdup("?");
-		env.queued = 0;
-	}
-	if (parse_state(dir, &st) < 0) {
-		env_clear(&env);
-		goto out;
+		qfile_clear(&qf);
+		qf.from = xstrdup("");
+		qf.rcpt = xstrdup("?");
+		qf.error = xstrdup("佇列檔案損毀 / corrupt queue file");
 	}
 	e->id = xstrdup(id);
-	e->env_from = env.from;
-	e->rcpt = env.rcpt;
-	e->queued = env.queued;
-	e->attempts = st.attempts;
-	e->next_try = st.next_try;
-	e->last_error = st.error;
-	e->dead = dead || st.dead;
+	e->env_from = qf.from;
+	e->rcpt = qf.rcpt;
+	e->queued = qf.queued;
+	e->attempts = qf.attempts;
+	e->next_try = qf.next_try;
+	e->last_error = qf.error;
+	e->dead = dead || qf.dead;
+	qf.from = qf.rcpt = qf.error = NULL;
 	r = 0;
 out:
-	free(dir);
+	qfile_clear(&qf);
+	free(path);
 	return r;
 }
 
@@ -652,8 +768,10 @@ void spool_entries_free(struct spool_entry **entriesp, size_t n)
 	*entriesp = NULL;
 }
 
-/* clean_tmp - remove what crashed runs left in tmp/: messages already
- * sent (*.sent) and enqueues abandoned for more than STALE_TMP seconds. */
+/* clean_tmp - remove what crashed runs left in tmp/: states being
+ * rewritten (*.new: only a drainer writes them, and the caller holds the
+ * drain lock), sent messages a crash left before their removal (*.sent)
+ * and enqueues abandoned for more than STALE_TMP seconds. */
 static void clean_tmp(struct spool *spool)
 {
 	DIR *d = opendir(spool->tmp);
@@ -667,15 +785,16 @@ static void clean_tmp(struct spool *spool)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		n = strlen(de->d_name);
-		stale = n == ID_LEN + strlen(SENT_SUFFIX) &&
-			strcmp(de->d_name + ID_LEN, SENT_SUFFIX) == 0;
+		stale = n > ID_LEN &&
+			(strcmp(de->d_name + ID_LEN, SENT_SUFFIX) == 0 ||
+			 strcmp(de->d_name + ID_LEN, NEW_SUFFIX) == 0);
 		if (!stale && !valid_id(de->d_name))
 			continue;
 		p = xasprintf("%s/%s", spool->tmp, de->d_name);
 		if (!stale && lstat(p, &st) == 0 &&
 		    time(NULL) - st.st_mtime > STALE_TMP)
 			stale = 1;
-		if (stale && remove_tree(p) < 0)
+		if (stale && remove_path(p) < 0)
 			log_warning("cannot remove %s: %s", p, strerror(errno));
 		free(p);
 	}
@@ -694,25 +813,26 @@ static long long backoff(const struct kcg_config *cfg, int attempts)
 	return d < cfg->spool_retry_max ? d : cfg->spool_retry_max;
 }
 
-/* move_dead - give message ID up with REASON: record it in the state,
- * then move the directory to dead/. */
-static int move_dead(struct spool *spool, const char *id, struct state *st,
+/* move_dead - give message ID up with REASON: record it in its file
+ * (QF, read whole; NULL for a file that cannot be read, which moves as it
+ * is), then move the file to dead/. */
+static int move_dead(struct spool *spool, const char *id, struct qfile *qf,
 		     const char *reason, const char **error_r)
 {
-	char *qdir = xasprintf("%s/%s", spool->queue, id);
-	char *ddir = xasprintf("%s/%s", spool->dead, id);
+	char *qpath = xasprintf("%s/%s", spool->queue, id);
+	char *dpath = xasprintf("%s/%s", spool->dead, id);
 	int r = KCG_EINTERNAL;
 
-	if (!st->dead || reason != NULL) {
-		st->dead = 1;
+	if (qf != NULL && (!qf->dead || reason != NULL)) {
+		qf->dead = 1;
 		if (reason != NULL) {
-			free(st->error);
-			st->error = xstrdup(reason);
+			free(qf->error);
+			qf->error = xstrdup(reason);
 		}
-		if (write_state(qdir, st) < 0)
+		if (save_state(spool, id, qf) < 0)
 			goto fail;
 	}
-	if (rename(qdir, ddir) < 0 || fsync_dir(spool->queue) < 0 ||
+	if (rename(qpath, dpath) < 0 || fsync_dir(spool->queue) < 0 ||
 	    fsync_dir(spool->dead) < 0)
 		goto fail;
 	r = 0;
@@ -721,8 +841,8 @@ fail:
 	*error_r = err_fmt("無法移動 %s 至 dead/ / cannot move %s to dead/: %s",
 			   id, id, strerror(errno));
 out:
-	free(qdir);
-	free(ddir);
+	free(qpath);
+	free(dpath);
 	return r;
 }
 
@@ -736,15 +856,15 @@ static int sync_queue(struct spool *spool)
 }
 
 /* commit_sent - message ID was accepted: take it out of queue/ for good
- * before anything else, then remove it. */
+ * before anything else (a rename to tmp/ID.sent), then remove it. */
 static int commit_sent(struct spool *spool, const char *id,
 		       const char **error_r)
 {
-	char *qdir = xasprintf("%s/%s", spool->queue, id);
-	char *sdir = xasprintf("%s/%s" SENT_SUFFIX, spool->tmp, id);
+	char *qpath = xasprintf("%s/%s", spool->queue, id);
+	char *spath = xasprintf("%s/%s" SENT_SUFFIX, spool->tmp, id);
 	int r = KCG_EINTERNAL;
 
-	if (rename(qdir, sdir) < 0 ||
+	if (rename(qpath, spath) < 0 ||
 	    (++spool->unsynced >= SYNC_EVERY && sync_queue(spool) < 0)) {
 		*error_r = err_fmt("郵件 %s 已送出但無法移出佇列 / %s was sent "
 				   "but cannot be taken out of the queue "
@@ -752,12 +872,12 @@ static int commit_sent(struct spool *spool, const char *id,
 				   id, id, strerror(errno));
 		goto out;
 	}
-	if (remove_tree(sdir) < 0)
-		log_warning("cannot remove %s: %s", sdir, strerror(errno));
+	reaper_add(spool->reaper, spath);
+	spath = NULL;
 	r = 0;
 out:
-	free(qdir);
-	free(sdir);
+	free(qpath);
+	free(spath);
 	return r;
 }
 
@@ -800,112 +920,102 @@ static int drain_one(struct spool *spool, const struct kcg_config *cfg,
 		     const char *id, struct spool_drain_result *res,
 		     const char **error_r)
 {
-	char *dir = xasprintf("%s/%s", spool->queue, id), *path = NULL,
-	     *msg = NULL, *reason = NULL;
-	struct env env;
-	struct state st;
-	size_t len = 0;
+	char *path = xasprintf("%s/%s", spool->queue, id), *reason = NULL;
+	struct qfile qf;
 	long long now = (long long)time(NULL);
 	const char *err = NULL;
 	int r = 0, code = 0, sr;
 
-	memset(&env, 0, sizeof(env));
-	memset(&st, 0, sizeof(st));
-	if (parse_state(dir, &st) < 0) {
-		if (errno != ENOENT) {
-			*error_r = err_fmt("無法讀取 %s / cannot read %s: %s",
-					   dir, dir, strerror(errno));
-			r = KCG_EINTERNAL;
-		}
-		goto out; /* ENOENT: gone meanwhile */
-	}
-	if (st.dead) {
-		/* A crash came between the decision and the move. */
-		r = move_dead(spool, id, &st, NULL, error_r);
+	/* the header, and the message with it unless it is large */
+	if (load_qfile(path, 2, &qf) < 0)
+		goto unreadable;
+	if (qf.dead) {
+		/* A crash came between the decision and the move (which
+		 * rewrites nothing then: the message need not be read). */
+		r = move_dead(spool, id, &qf, NULL, error_r);
 		goto out;
 	}
-	if (!(flags & SPOOL_DRAIN_ALL) && st.next_try > now) {
+	if (!(flags & SPOOL_DRAIN_ALL) && qf.next_try > now) {
 		res->waiting++;
-		note_due(res, st.next_try);
+		note_due(res, qf.next_try);
 		goto out;
 	}
-	path = xasprintf("%s/msg", dir);
-	if (parse_env(dir, &env) < 0 ||
-	    read_file(path, MSG_MAX, &msg, &len) < 0) {
-		if (errno == ENOENT)
-			goto out;
-		reason = xasprintf("佇列檔案損毀 / corrupt queue file: %s",
-				   strerror(errno));
-		log_error("%s: %s", id, reason);
-		r = move_dead(spool, id, &st, reason, error_r);
-		if (r == 0)
-			res->dead++;
-		goto out;
+	if (qf.msg == NULL) {
+		qfile_clear(&qf);
+		if (load_qfile(path, 1, &qf) < 0)
+			goto unreadable;
 	}
-	sr = send_fn(ctx, env.from, env.rcpt, msg, len, &code, &err);
+	sr = send_fn(ctx, qf.from, qf.rcpt, qf.msg, qf.len, &code, &err);
 	now = (long long)time(NULL);
 	if (sr == 0) {
 		r = commit_sent(spool, id, error_r);
 		if (r == 0) {
 			res->sent++;
-			log_info("%s: sent to %s", id, env.rcpt);
-			audit_record("mail-sent", env.rcpt, 0, "message %s",
-				     id);
+			log_info("%s: sent to %s", id, qf.rcpt);
+			audit_record("mail-sent", qf.rcpt, 0, "message %s", id);
 		}
 		goto out;
 	}
 	reason = clean_error(err != NULL ? err : "unknown error");
 	err = reason;
-	st.attempts++;
+	qf.attempts++;
 	if (sr == KCG_EINVAL || code / 100 == 5) {
-		log_error("%s: to %s: %s (given up)", id, env.rcpt, err);
-		r = move_dead(spool, id, &st, err, error_r);
+		log_error("%s: to %s: %s (given up)", id, qf.rcpt, err);
+		r = move_dead(spool, id, &qf, err, error_r);
 		if (r == 0) {
 			res->dead++;
-			audit_record("mail-dead", env.rcpt, KCG_EMAIL,
+			audit_record("mail-dead", qf.rcpt, KCG_EMAIL,
 				     "message %s: %s", id, err);
 		}
 		goto out;
 	}
-	if (now - env.queued >= cfg->spool_max_age) {
+	if (now - qf.queued >= cfg->spool_max_age) {
 		char *gave_up = xasprintf(
 			"%d 次嘗試後放棄 / gave up after %d attempts "
 			"in %lld s: %s",
-			st.attempts, st.attempts, now - env.queued, err);
-		log_error("%s: to %s: %s", id, env.rcpt, gave_up);
-		r = move_dead(spool, id, &st, gave_up, error_r);
+			qf.attempts, qf.attempts, now - qf.queued, err);
+		log_error("%s: to %s: %s", id, qf.rcpt, gave_up);
+		r = move_dead(spool, id, &qf, gave_up, error_r);
 		if (r == 0) {
 			res->dead++;
-			audit_record("mail-dead", env.rcpt, KCG_EMAIL,
+			audit_record("mail-dead", qf.rcpt, KCG_EMAIL,
 				     "message %s: %s", id, gave_up);
 		}
 		free(gave_up);
 		goto out;
 	}
-	st.next_try = now + backoff(cfg, st.attempts);
-	free(st.error);
-	st.error = xstrdup(err);
-	if (write_state(dir, &st) < 0) {
-		*error_r = err_fmt("無法寫入 %s/state / cannot write %s/state: "
-				   "%s",
-				   dir, dir, strerror(errno));
+	qf.next_try = now + backoff(cfg, qf.attempts);
+	free(qf.error);
+	qf.error = xstrdup(err);
+	if (save_state(spool, id, &qf) < 0) {
+		*error_r = err_fmt("無法寫入 %s / cannot write %s: %s", path,
+				   path, strerror(errno));
 		r = KCG_EINTERNAL;
 		goto out;
 	}
-	log_warning("%s: to %s: %s (attempt %d, next in %lld s)", id, env.rcpt,
-		    err, st.attempts, st.next_try - now);
+	log_warning("%s: to %s: %s (attempt %d, next in %lld s)", id, qf.rcpt,
+		    err, qf.attempts, qf.next_try - now);
 	res->deferred++;
-	note_due(res, st.next_try);
-out:
-	env_clear(&env);
-	free(st.error);
-	if (msg != NULL) {
-		explicit_bzero(msg, len); /* it may hold a reset link */
-		free(msg);
+	note_due(res, qf.next_try);
+	goto out;
+unreadable:
+	if (errno == ENOENT)
+		goto out; /* gone meanwhile */
+	/* Unreadable, not a queue file (a folder of the old layout, say):
+	 * moved to dead/ as it is, for someone to look at. */
+	reason = xasprintf("佇列檔案損毀 / corrupt queue file: %s",
+			   strerror(errno));
+	log_error("%s: %s", id, reason);
+	r = move_dead(spool, id, NULL, reason, error_r);
+	if (r == 0) {
+		res->dead++;
+		audit_record("mail-dead", "?", KCG_EMAIL, "message %s: %s", id,
+			     reason);
 	}
+out:
+	qfile_clear(&qf);
 	free(reason);
 	free(path);
-	free(dir);
 	return r;
 }
 
@@ -924,6 +1034,7 @@ int spool_drain_with(struct spool *spool, const struct kcg_config *cfg,
 	if (lock < 0)
 		goto out;
 	clean_tmp(spool);
+	spool->reaper = reaper_start();
 	if (list_ids(spool->queue, &ids, &n) < 0) {
 		*error_r = err_fmt("無法讀取 %s / cannot read %s: %s",
 				   spool->queue, spool->queue, strerror(errno));
@@ -943,6 +1054,7 @@ int spool_drain_with(struct spool *spool, const struct kcg_config *cfg,
 	*res_r = res;
 	r = 0;
 out:
+	reaper_stop(&spool->reaper);
 	if (sync_queue(spool) < 0)
 		log_warning("cannot sync %s: %s", spool->queue,
 			    strerror(errno));

@@ -4,17 +4,19 @@
  *
  * Layout under the spool directory: tmp/ (being written), queue/ (ready),
  * dead/ (given up, with the reason). A message is written to tmp/, fsync'ed
- * and renamed into queue/ (then the directory is fsync'ed), so a crash
- * leaves either no message or a whole one. The mailer deletes a message
- * only after the server's 2xx reply to DATA, and moves it to dead/ on a
- * 5xx or when it has been retried past spool.max_age.
+ * and renamed into queue/ (then queue/ is fsync'ed), so a crash leaves
+ * either no message or a whole one. The mailer deletes a message only
+ * after the server's 2xx reply to DATA, and moves it to dead/ on a 5xx or
+ * when it has been retried past spool.max_age.
  *
- * Each message is a directory named by its id (queue/ID/ holds "env", the
- * envelope and queue time, "msg", the message, and "state", the attempts,
- * next try and last error, replaced atomically by rename). Moving a whole
- * directory is atomic, so a message is always in exactly one of queue/ or
- * dead/. Sending is committed by renaming queue/ID out of queue/ and
- * fsync'ing queue/ right after the 2xx, before anything else.
+ * Each message is one file named by its id: a header of "key value" lines
+ * (the first is "kcgidm-spool 1"; then from, rcpt, queued, attempts,
+ * next, dead and error), a blank line, and the message as it is sent. A
+ * new state (a failed attempt, giving up) rewrites the whole file to
+ * tmp/ID.new and renames it over queue/ID. Sending is committed by
+ * renaming queue/ID to tmp/ID.sent right after the 2xx (the renames are
+ * synced as a group; see spool.c); a second thread of the drain removes
+ * it from there. A message is always in exactly one of queue/ or dead/.
  *
  * Only one drain runs at a time: spool_drain() holds an exclusive flock on
  * the file "lock" in the spool directory, and a second drainer waits for

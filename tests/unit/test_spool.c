@@ -182,15 +182,63 @@ static struct spool_drain_result drain(struct spool *sp, struct sender *s,
 	return res;
 }
 
+/* put_file - write TEXT to DIR/REL. */
+static void put_file(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* queue_file - the text of queue/ID (caller frees). */
+static char *queue_file(const char *id)
+{
+	char p[256], *buf = malloc(4096);
+	FILE *fp;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/queue/%s", dir, id);
+	fp = fopen(p, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, 4095, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* set_header - in queue/ID, replace the header line for KEY with "KEY
+ * VALUE", as a crash or an admin could leave it. */
+static void set_header(const char *id, const char *key, const char *value)
+{
+	char *text = queue_file(id), *line, *end, out[4096], rel[128];
+	size_t klen = strlen(key);
+
+	line = strstr(text, key);
+	while (line != NULL && (line[-1] != '\n' || line[klen] != ' '))
+		line = strstr(line + 1, key);
+	assert_non_null(line);
+	end = strchr(line, '\n');
+	assert_non_null(end);
+	snprintf(out, sizeof(out), "%.*s%s %s%s", (int)(line - text), text, key,
+		 value, end);
+	snprintf(rel, sizeof(rel), "queue/%s", id);
+	put_file(rel, out);
+	free(text);
+}
+
 static void test_layout(void **state)
 {
 	struct spool *sp = *state;
 	struct spool_entry e;
 	struct stat st;
-	char p[256], err[600], *id;
+	char p[256], err[600], *id, *text, *body;
 	const char *subs[] = {"", "/tmp", "/queue", "/dead"};
 	size_t i;
-	FILE *fp;
 
 	for (i = 0; i < KCG_N_ELEMENTS(subs); i++) {
 		snprintf(p, sizeof(p), "%s%s", dir, subs[i]);
@@ -202,14 +250,21 @@ static void test_layout(void **state)
 	id = enqueue(sp, "ok@kcg.gov.tw");
 	assert_int_equal(count_dir("tmp"), 0);
 	assert_int_equal(count_dir("queue"), 1);
-	snprintf(p, sizeof(p), "%s/queue/%s/msg", dir, id);
+	/* one file: the header, a blank line, the message as it was given */
+	snprintf(p, sizeof(p), "%s/queue/%s", dir, id);
 	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
-	fp = fopen(p, "r");
-	assert_non_null(fp);
-	assert_non_null(fgets(err, sizeof(err), fp));
-	assert_string_equal(err, "Subject: for ok@kcg.gov.tw\r\n");
-	fclose(fp);
+	text = queue_file(id);
+	assert_memory_equal(text,
+			    "kcgidm-spool 1\nfrom KPDFForum@kcg.gov.tw\n"
+			    "rcpt ok@kcg.gov.tw\nqueued ",
+			    67);
+	body = strstr(text, "\n\n");
+	assert_non_null(body);
+	assert_string_equal(body + 2,
+			    "Subject: for ok@kcg.gov.tw\r\n\r\nhi\r\n");
+	free(text);
 	find(sp, id, &e, err, sizeof(err));
 	assert_int_equal(e.attempts, 0);
 	assert_int_equal(e.next_try, 0);
@@ -333,17 +388,10 @@ static void test_backoff(void **state)
 /* rewrite_queued - make message ID look queued AGO seconds ago. */
 static void rewrite_queued(const char *id, long long ago)
 {
-	char p[256];
-	FILE *fp;
+	char v[32];
 
-	snprintf(p, sizeof(p), "%s/queue/%s/env", dir, id);
-	fp = fopen(p, "w");
-	assert_non_null(fp);
-	fprintf(fp,
-		"from KPDFForum@kcg.gov.tw\nrcpt soft@kcg.gov.tw\n"
-		"queued %lld\n",
-		(long long)time(NULL) - ago);
-	fclose(fp);
+	snprintf(v, sizeof(v), "%lld", (long long)time(NULL) - ago);
+	set_header(id, "queued", v);
 }
 
 static void test_max_age(void **state)
@@ -372,19 +420,6 @@ static void test_max_age(void **state)
 	free(old);
 }
 
-/* put_file - write TEXT to DIR/REL. */
-static void put_file(const char *rel, const char *text)
-{
-	char p[256];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	fp = fopen(p, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 static void test_crash_recovery(void **state)
 {
 	struct spool *sp = *state;
@@ -392,40 +427,61 @@ static void test_crash_recovery(void **state)
 	struct spool_drain_result res;
 	struct spool_entry e;
 	char p[256], err[600], *decided, *torn;
+	const char *corrupt = "20200101000000-000000-0000000c",
+		   *old = "20200101000000-000000-0000000d";
 	struct stat st;
 
 	/* killed after deciding "dead" but before the move */
 	decided = enqueue(sp, "ok@kcg.gov.tw");
-	snprintf(p, sizeof(p), "queue/%s/state", decided);
-	put_file(p, "attempts 3\nnext 0\ndead 1\nerror 550 earlier\n");
-	/* killed while replacing the state: state.new is ignored */
+	set_header(decided, "attempts", "3");
+	set_header(decided, "dead", "1");
+	set_header(decided, "error", "550 earlier");
+	/* killed while replacing the state: tmp/ID.new is ignored */
 	torn = enqueue(sp, "ok2@kcg.gov.tw");
-	snprintf(p, sizeof(p), "queue/%s/state.new", torn);
-	put_file(p, "attempts 9\nne");
-	/* killed after "sent" was committed but before the clean-up */
+	snprintf(p, sizeof(p), "tmp/%s.new", torn);
+	put_file(p, "kcgidm-spool 1\nattempts 9\nne");
+	/* a sent message of the old layout, not yet cleaned up */
 	snprintf(p, sizeof(p), "%s/tmp/20200101000000-000000-deadbeef.sent",
 		 dir);
 	assert_int_equal(mkdir(p, 0700), 0);
 	put_file("tmp/20200101000000-000000-deadbeef.sent/msg", "x");
 	/* an enqueue in progress right now: never touched */
-	snprintf(p, sizeof(p), "%s/tmp/20990101000000-000000-00000001", dir);
-	assert_int_equal(mkdir(p, 0700), 0);
+	put_file("tmp/20990101000000-000000-00000001", "kcgidm-spool 1\n");
 	/* litter that is not a message */
 	put_file("queue/README", "not a message");
+	/* a damaged queue file, and a message of the old layout (a folder):
+	 * both go to dead/ as they are, and the listing says so */
+	snprintf(p, sizeof(p), "queue/%s", corrupt);
+	put_file(p, "kcgidm-spool 1\nfrom a@kcg.gov.tw\nrcpt\n");
+	snprintf(p, sizeof(p), "%s/queue/%s", dir, old);
+	assert_int_equal(mkdir(p, 0700), 0);
 
 	res = drain(sp, &s, 0);
 	assert_int_equal(s.calls, 1); /* only the torn one */
 	assert_int_equal(res.sent, 1);
+	assert_int_equal(res.dead, 2);
 	find(sp, decided, &e, err, sizeof(err));
 	assert_true(e.dead);
+	assert_int_equal(e.attempts, 3);
 	assert_string_equal(err, "550 earlier");
 	snprintf(p, sizeof(p), "%s/dead/%s", dir, decided);
 	assert_int_equal(stat(p, &st), 0);
+	find(sp, corrupt, &e, err, sizeof(err));
+	assert_true(e.dead);
+	assert_non_null(strstr(err, "corrupt queue file"));
+	find(sp, old, &e, err, sizeof(err));
+	assert_true(e.dead);
+	snprintf(p, sizeof(p), "%s/dead/%s", dir, old);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	snprintf(p, sizeof(p), "%s/tmp/%s.new", dir, torn);
+	assert_int_not_equal(stat(p, &st), 0);
 	snprintf(p, sizeof(p), "%s/tmp/20200101000000-000000-deadbeef.sent",
 		 dir);
 	assert_int_not_equal(stat(p, &st), 0);
 	snprintf(p, sizeof(p), "%s/tmp/20990101000000-000000-00000001", dir);
 	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(count_dir("queue"), 1); /* README */
 	free(decided);
 	free(torn);
 }
