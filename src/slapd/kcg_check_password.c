@@ -24,8 +24,9 @@
  *    stored entry for a modify or a Password Modify exop.
  *  - ARG is pwdCheckModuleArg, or NULL when the policy has none. This
  *    module takes no argument and ignores it.
- *  - Calls are serialised by ppolicy's chk_syntax_mutex, and the module is
- *    lt_dlopen'ed and closed around every call: it keeps no state.
+ *  - Calls are serialised by ppolicy's chk_syntax_mutex, but the module is
+ *    lt_dlopen'ed and closed around every call outside that lock: it keeps
+ *    no state, and it must also be named in olcModuleLoad (init_module).
  * Any non-zero return makes ppolicy answer constraintViolation (19) with
  * our text and the insufficientPasswordQuality control value.
  *
@@ -56,8 +57,11 @@
  *	arbitrarily long input are handled; the only allocations (the
  *	message and a copy of the non-secret uid) are checked and their
  *	failure rejects the password with LDAP_OTHER, so every error path
- *	fails closed. Only check_password is exported (-fvisibility=hidden).
+ *	fails closed. Only check_password and init_module are exported
+ *	(-fvisibility=hidden); init_module only looks up slapd's own libltdl
+ *	and marks the module resident.
  */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +74,45 @@ typedef Slapi_Entry Entry;
 
 int check_password(char *pPasswd, char **ppErrStr, Entry *pEntry,
 		   struct berval *pArg) __attribute__((visibility("default")));
+int init_module(int argc, char *argv[]) __attribute__((visibility("default")));
+
+/*
+ * init_module - slapd's entry point when the module is also named in
+ * olcModuleLoad, which it must be (ldif/config.ldif.in). ppolicy 2.5
+ * lt_dlopen's and lt_dlclose's the module around every check, outside any
+ * lock, and libltdl is not thread-safe: with checks running at once slapd
+ * 2.5.13 crashed (a general protection fault in libltdl; every time with 8
+ * connections setting passwords). Loaded at start and made resident here,
+ * the module stays in libltdl's list for good: a check only finds it
+ * there, and a lost update of its reference count can no longer unload it
+ * under another check. libltdl is slapd's own (looked up at run time, so
+ * the module does not link it). Returns 0 (slapd refuses a module whose
+ * init fails): a libltdl that is not found leaves the module loaded as
+ * slapd loaded it.
+ */
+static const char self_marker = 0; /* an address inside this module */
+
+int init_module(int argc, char *argv[])
+{
+	void *(*lt_open)(const char *);
+	int (*lt_resident)(void *);
+	void *h;
+	Dl_info self;
+
+	(void)argc;
+	(void)argv;
+	*(void **)&lt_open = dlsym(RTLD_DEFAULT, "lt_dlopen");
+	*(void **)&lt_resident = dlsym(RTLD_DEFAULT, "lt_dlmakeresident");
+	/* our own file: through a static object, since the name init_module
+	 * resolves to libc's (the kernel-module system call) */
+	if (lt_open == NULL || lt_resident == NULL ||
+	    dladdr((void *)&self_marker, &self) == 0 || self.dli_fname == NULL)
+		return 0;
+	h = lt_open(self.dli_fname); /* slapd's handle, one more reference */
+	if (h != NULL)
+		(void)lt_resident(h);
+	return 0;
+}
 
 /* dup_text - malloc'd, NUL-terminated copy of S[0..LEN), or NULL. */
 static char *dup_text(const char *s, size_t len)

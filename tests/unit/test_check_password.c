@@ -7,7 +7,8 @@
  * tests/slapi_doubles.c (shared with the fuzz target) defines test doubles
  * of them with OpenLDAP 2.5.13's semantics
  * (servers/slapd/slapi/slapi_utils.c). The built .so is also dlopen'ed to
- * check that it exports check_password and nothing of the rules; linked
+ * check that it exports check_password and init_module and nothing of the
+ * rules; linked
  * with -export-dynamic, its SLAPI references bind to the same doubles.
  * malloc is wrapped (-Wl,--wrap=malloc) to inject allocation failures.
  */
@@ -273,6 +274,8 @@ static void test_module_exports(void **state)
 {
 	const char *path = getenv("KCG_CHECK_MODULE");
 	check_password_fn *fn = NULL;
+	int (*init)(int, char **) = NULL;
+	Dl_info where;
 	void *h = NULL;
 	size_t i;
 
@@ -288,6 +291,13 @@ static void test_module_exports(void **state)
 	assert_true(fn != check_password);
 	assert_null(dlsym(h, "pwquality_check"));
 	assert_null(dlsym(h, "utf8_valid"));
+	/* init_module, for olcModuleLoad: the module's own (libc has one
+	 * of that name too), and without libltdl around it does nothing */
+	*(void **)&init = dlsym(h, "init_module");
+	assert_non_null(init);
+	assert_true(dladdr(*(void **)&init, &where) != 0);
+	assert_non_null(strstr(where.dli_fname, "kcg_check_password"));
+	assert_int_equal(init(0, NULL), 0);
 	/* And it works, reading the fake entry through the doubles. */
 	for (i = 0; i < KCG_N_ELEMENTS(cases); i++)
 		run_case(fn, &cases[i]);
