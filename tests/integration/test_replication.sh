@@ -5,8 +5,10 @@
 # Real slapd processes on 127.0.0.1 (node A = 1, node B = 2):
 #   - an account provisioned on A binds on B (polled, up to 30 s);
 #   - A is stopped during a 600-person roster import (fed through a FIFO,
-#     half before the stop, half after): the import completes on B; once
-#     A is back both converge and their slapcat outputs match;
+#     half before the stop, half after): the import completes on B, every
+#     row is on A or on B (A may not have passed on its last ones before
+#     it stopped); once A is back both converge and their slapcat outputs
+#     match;
 #   - a write whose answer is lost after A applied it (and it replicated)
 #     is retried on B, which recognises it as done instead of reporting a
 #     conflict (tests/integration/ldap-cut-proxy.py cuts the answer);
@@ -148,7 +150,16 @@ else
 	ok "the import reports 600 added"
 fi
 check "kcgidm said it failed over to B" grep -q "unavailable, using\|retrying on the next server" "$tmp/import.err"
-check "B has every roster record" test "$(roster_count 2)" = $((base_count + 600))
+# Every row is on A or on B: A may have acknowledged the last rows before
+# it stopped without passing them on yet (replication is asynchronous);
+# it does when it is back (below). A's are read from its database with
+# slapcat, since A is down.
+roster_dns() { sed -n "s/^dn: \(.*\),$roster\$/\1/p"; }
+on_a_or_b=$({
+	slapcat -o ldif-wrap=no -F "$ldapdir/node1/slapd.d" -b "$suffix" 2>/dev/null | roster_dns
+	admin 2 ldapsearch -o ldif-wrap=no -LLL -b "$roster" -s one '(objectClass=kcgRosterRecord)' 1.1 | roster_dns
+} | sort -u | wc -l)
+check "every roster record is on A or on B ($(roster_count 2) on B)" test "$on_a_or_b" = $((base_count + 600))
 check "wangxm still binds on B with A down" user_bind 2 wangxm
 
 sandbox start "$ldapdir" >"$tmp/restart.out" 2>&1 || { cat "$tmp/restart.out"; die "restarting A failed"; }
