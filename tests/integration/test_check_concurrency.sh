@@ -67,10 +67,10 @@ for round in $(seq 1 "$rounds"); do
 	fi
 done
 
-module=$(ldapsearch -LLL -Q -Y EXTERNAL -H "$ldapi" -b cn=config \
+module=$(ldapsearch -o ldif-wrap=no -LLL -Q -Y EXTERNAL -H "$ldapi" -b cn=config \
 	'(objectClass=olcModuleList)' olcModuleLoad | grep -F -c "$checkmod")
 check "the module is loaded at start (olcModuleLoad $checkmod)" [ "$module" = 1 ]
-policy=$(ldapsearch -LLL -Q -Y EXTERNAL -H "$ldapi" -b "ou=policies,$suffix" \
+policy=$(ldapsearch -o ldif-wrap=no -LLL -Q -Y EXTERNAL -H "$ldapi" -b "ou=policies,$suffix" \
 	'(cn=default)' pwdCheckModule | sed -n 's/^pwdCheckModule: //p')
 check "pwdCheckModule names the same path" [ "$policy" = "$checkmod" ]
 
