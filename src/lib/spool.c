@@ -61,10 +61,10 @@ struct spool {
 	struct reaper *reaper; /* while a drain runs */
 };
 
-/* A sent message leaves queue/ with an unlink; queue/ is synced once per
+/* A sent message leaves queue/ with a rename; queue/ is synced once per
  * SYNC_EVERY of them and at the end of each drain (a group commit), not
  * after each: an fsync per message made the drain ten times slower than
- * the SMTP peer. An OS crash (not a process crash: unlinks survive
+ * the SMTP peer. An OS crash (not a process crash: renames survive
  * those) can then bring back at most that many sent messages, which are
  * sent again; nothing queued is ever lost, since enqueueing still syncs. */
 #define SYNC_EVERY 100
