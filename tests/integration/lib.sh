@@ -25,6 +25,9 @@
 #                           COMMAND's output (kept in $tmp/out)
 #   die TEXT                Bail out! and exit 1
 #   poll SECONDS COMMAND... COMMAND until it succeeds, for at most SECONDS
+#   proc_running PID        the process exists and is not a zombie (a
+#                           killed slapd stays one until PID 1 reaps it)
+#   proc_gone PID           the opposite of proc_running
 #   start_directory         scripts/slapd-sandbox start $ldapdir with the
 #                           password-check module; sets $ldapi and
 #                           exports KCGIDM_CONF (for a single provider)
@@ -90,6 +93,14 @@ check() { # check DESCRIPTION COMMAND... - ok when COMMAND succeeds
 	if "$@" >"$tmp/out" 2>&1; then ok "$d"; else notok "$d"; sed 's/^/#   /' "$tmp/out"; fi
 }
 die() { echo "Bail out! $*"; exit 1; }
+
+# proc_running PID - PID exists and is not a zombie
+proc_running() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+proc_gone() { ! proc_running "$1"; }
 
 # poll SECONDS COMMAND... - run COMMAND until it succeeds, for at most
 # SECONDS (a generous bound, never an assertion on the time taken)

@@ -29,13 +29,6 @@ need slapd ldapadd ldapsearch
 make_tmp checkconc
 start_directory
 
-# running PID - the process exists and is not a zombie
-running() {
-	local state
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ]
-}
-
 pid=$(cat "$ldapdir/slapd.pid")
 secret=$ldapdir/provisioner.secret
 for j in $(seq 1 "$conns"); do
@@ -51,7 +44,7 @@ for round in $(seq 1 "$rounds"); do
 			-y "$secret" -f "$tmp/weak-$j.ldif" >"$tmp/out-$j" 2>&1 &
 	done
 	wait
-	if running "$pid"; then
+	if proc_running "$pid"; then
 		ok "round $round: slapd still runs after $((conns * per_conn)) concurrent checks"
 	else
 		notok "round $round: slapd died during concurrent password checks"

@@ -61,11 +61,12 @@ for how in stop kill; do
 	if [ "$how" = stop ]; then
 		bash "$top/scripts/slapd-sandbox" stop "$ldapdir" >/dev/null 2>&1
 	else
-		kill -KILL "$(cat "$ldapdir/slapd.pid")"
-		for i in $(seq 1 100); do
-			kill -0 "$(cat "$ldapdir/slapd.pid")" 2>/dev/null || break
-			sleep 0.05
-		done
+		slapd_pid=$(cat "$ldapdir/slapd.pid")
+		kill -KILL "$slapd_pid"
+		# until it is gone or a zombie (then it holds nothing: socket
+		# and database lock are free for the restart below)
+		poll 60 proc_gone "$slapd_pid" ||
+			notok "slapd $how: still running a minute after SIGKILL"
 	fi
 	health
 	[ "$code" = 503 ] && ok "slapd $how: /healthz says 503" || notok "slapd $how: /healthz"
@@ -81,8 +82,12 @@ for how in stop kill; do
 		notok "slapd $how: contact"
 	alive && ok "slapd $how: kcgidmd keeps running" || notok "slapd $how: kcgidmd died"
 
-	KCG_CHECK_MODULE=$checkmod bash "$top/scripts/slapd-sandbox" start "$ldapdir" \
-		>/dev/null 2>&1 || notok "slapd restart"
+	if ! KCG_CHECK_MODULE=$checkmod bash "$top/scripts/slapd-sandbox" start "$ldapdir" \
+		>"$tmp/restart.out" 2>&1; then
+		notok "slapd restart after $how"
+		sed 's/^/#   /' "$tmp/restart.out"
+		tail -n 20 "$ldapdir/slapd.log" | sed 's/^/#   /'
+	fi
 	if until_ok health; then
 		ok "slapd back after $how: /healthz 200 without restarting kcgidmd"
 	else
