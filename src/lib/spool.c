@@ -86,6 +86,14 @@ struct reaper {
 	int closing;
 };
 
+/* remove_sent - unlink the sent message PATH and free PATH. */
+static void remove_sent(char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warning("cannot remove %s: %s", path, strerror(errno));
+	free(path);
+}
+
 /* reaper_main - remove the queued paths until closed and empty. */
 static void *reaper_main(void *arg)
 {
@@ -103,10 +111,7 @@ static void *reaper_main(void *arg)
 		rp->n--;
 		pthread_cond_broadcast(&rp->cond);
 		pthread_mutex_unlock(&rp->lock);
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warning("cannot remove %s: %s", path,
-				    strerror(errno));
-		free(path);
+		remove_sent(path);
 		pthread_mutex_lock(&rp->lock);
 	}
 	pthread_mutex_unlock(&rp->lock);
@@ -137,10 +142,7 @@ static struct reaper *reaper_start(void)
 static void reaper_add(struct reaper *rp, char *path)
 {
 	if (rp == NULL) {
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warning("cannot remove %s: %s", path,
-				    strerror(errno));
-		free(path);
+		remove_sent(path);
 		return;
 	}
 	pthread_mutex_lock(&rp->lock);
@@ -1034,12 +1036,13 @@ int spool_drain_with(struct spool *spool, const struct kcg_config *cfg,
 	if (lock < 0)
 		goto out;
 	clean_tmp(spool);
-	spool->reaper = reaper_start();
 	if (list_ids(spool->queue, &ids, &n) < 0) {
 		*error_r = err_fmt("無法讀取 %s / cannot read %s: %s",
 				   spool->queue, spool->queue, strerror(errno));
 		goto out;
 	}
+	if (n > 0) /* a daemon's idle wake-up makes no thread */
+		spool->reaper = reaper_start();
 	for (i = 0; i < n; i++) {
 		if (stop != NULL && stop())
 			break;
