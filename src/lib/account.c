@@ -26,20 +26,13 @@
 	"employee record matches this name and national ID"
 #define MSG_UID_TAKEN "此帳號已被使用 / this uid is taken"
 
-static const char *const roster_attrs[] = {
-	"cn",
-	"kcgCategory",
-	"kcgAgency",
-	"kcgUnit",
-	"title",
-	"kcgHireDate",
-	"kcgAccountType",
-	"kcgEmploymentStatus",
-	"kcgNationalIdMasked",
-	"kcgAccountUid",
-	"kcgAccountClaimTime",
-	NULL,
-};
+/* what hr_from_entry() and claim() read of a roster record */
+#define ROSTER_ATTRS                                                           \
+	"cn", "kcgCategory", "kcgAgency", "kcgUnit", "title", "kcgHireDate",   \
+		"kcgAccountType", "kcgEmploymentStatus",                       \
+		"kcgNationalIdMasked", "kcgAccountUid", "kcgAccountClaimTime"
+
+static const char *const roster_attrs[] = {ROSTER_ATTRS, NULL};
 
 char *account_dn(const struct dir *dir, const char *uid)
 {
@@ -127,16 +120,13 @@ out:
 	return r;
 }
 
-/* roster_person - the active roster record of NAME with NATIONAL_ID. */
-static int roster_person(struct dir *dir, const struct idhash *ih,
-			 const char *name, const char *national_id,
-			 char hash_r[IDHASH_HEX_LEN + 1],
-			 struct dir_entry **e_r, const char **error_r)
+/* person_hash - check NAME and NATIONAL_ID as given and compute the ID
+ * hash that names the person's roster record. */
+static int person_hash(const struct idhash *ih, const char *name,
+		       const char *national_id, char hash_r[IDHASH_HEX_LEN + 1],
+		       const char **error_r)
 {
 	char id[NATID_LEN + 1];
-	struct dir_entry *e = NULL;
-	char *dn = NULL;
-	const char *status;
 	int r;
 
 	if (name == NULL || name[strspn(name, " \t")] == '\0') {
@@ -153,26 +143,51 @@ static int roster_person(struct dir *dir, const struct idhash *ih,
 		return r;
 	r = idhash_compute(ih, id, hash_r);
 	explicit_bzero(id, sizeof(id));
-	if (r < 0) {
+	if (r < 0)
 		*error_r = "無法計算雜湊 / cannot compute the ID hash";
-		return r;
+	return r;
+}
+
+/* roster_usable - roster entry E (or NULL: none) is an active employee
+ * named NAME. The same answer for every failure: nobody probes the
+ * roster through it. */
+static int roster_usable(const struct dir_entry *e, const char *name,
+			 const char **error_r)
+{
+	const char *status =
+		e != NULL ? dir_entry_value(e, "kcgEmploymentStatus") : NULL;
+
+	if (status == NULL || strcmp(status, "active") != 0 ||
+	    !name_matches(dir_entry_value(e, "cn"), name)) {
+		*error_r = MSG_NO_RECORD;
+		return KCG_ENOTFOUND;
 	}
+	return 0;
+}
+
+/* roster_person - the active roster record of NAME with NATIONAL_ID. */
+static int roster_person(struct dir *dir, const struct idhash *ih,
+			 const char *name, const char *national_id,
+			 char hash_r[IDHASH_HEX_LEN + 1],
+			 struct dir_entry **e_r, const char **error_r)
+{
+	struct dir_entry *e = NULL;
+	char *dn = NULL;
+	int r;
+
+	r = person_hash(ih, name, national_id, hash_r, error_r);
+	if (r < 0)
+		return r;
 	dn = roster_dn(dir, hash_r);
 	r = dir_read(dir, dn, roster_attrs, &e, error_r);
 	if (r == KCG_ENOTFOUND)
 		*error_r = MSG_NO_RECORD;
-	if (r < 0)
-		goto out;
-	status = dir_entry_value(e, "kcgEmploymentStatus");
-	if (status == NULL || strcmp(status, "active") != 0 ||
-	    !name_matches(dir_entry_value(e, "cn"), name)) {
-		*error_r = MSG_NO_RECORD;
-		r = KCG_ENOTFOUND;
-		goto out;
+	if (r == 0)
+		r = roster_usable(e, name, error_r);
+	if (r == 0) {
+		*e_r = e;
+		e = NULL;
 	}
-	*e_r = e;
-	e = NULL;
-out:
 	free(dn);
 	dir_entry_free(&e);
 	return r;
@@ -258,6 +273,82 @@ out:
 	return r;
 }
 
+/*
+ * apply_lookup - what account_verify() and account_uid_check() find, in
+ * one search under the suffix instead of three round trips (apply runs
+ * them back to back, and a batch of applies keeps slapd's cores busy):
+ * the roster record of NAME with NATIONAL_ID, an account of that person,
+ * and an account holding UID (normalized) or its mailbox address. Fails
+ * as they do and in their order: KCG_ENOTFOUND (MSG_NO_RECORD), then
+ * KCG_ECONFLICT with ACCOUNT_MSG_HAS_ACCOUNT, then with MSG_UID_TAKEN.
+ * The filter names no objectClass (its index lists every account, more
+ * work than the search); the entries are told apart by attributes their
+ * classes require: kcgAccountStatus on an account, kcgEmploymentStatus
+ * on a roster record.
+ */
+static int apply_lookup(struct dir *dir, const struct kcg_config *cfg,
+			const struct idhash *ih, const char *name,
+			const char *national_id, const char *uid,
+			struct account_hr **hr_r, const char **error_r)
+{
+	static const char *const attrs[] = {ROSTER_ATTRS, "kcgNationalIdHash",
+					    "kcgAccountStatus", NULL};
+	char hash[IDHASH_HEX_LEN + 1];
+	struct dir_result *res = NULL;
+	const struct dir_entry *e, *roster = NULL;
+	const char *id;
+	char *filter = NULL, *mail = NULL, *esc_hash = NULL, *esc_uid = NULL,
+	     *esc_mail = NULL;
+	int r, same, has_account = 0, taken = 0;
+	size_t i;
+
+	r = person_hash(ih, name, national_id, hash, error_r);
+	if (r < 0)
+		return r;
+	mail = xasprintf("%s@%s", uid, cfg->mail_domain);
+	esc_hash = dir_filter_value(hash);
+	esc_uid = dir_filter_value(uid);
+	esc_mail = dir_filter_value(mail);
+	filter = xasprintf("(|(kcgNationalIdHash=%s)(uid=%s)(kcgMail=%s))",
+			   esc_hash, esc_uid, esc_mail);
+	r = dir_search(dir, dir_suffix(dir), DIR_SCOPE_SUB, filter, attrs, &res,
+		       error_r);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < dir_result_count(res); i++) {
+		e = dir_result_entry(res, i);
+		id = dir_entry_value(e, "kcgNationalIdHash");
+		same = id != NULL && strcasecmp(id, hash) == 0;
+		if (dir_entry_value(e, "kcgAccountStatus") != NULL) {
+			if (same)
+				has_account = 1;
+			else
+				taken = 1;
+		} else if (same &&
+			   dir_entry_value(e, "kcgEmploymentStatus") != NULL) {
+			roster = e;
+		}
+	}
+	r = roster_usable(roster, name, error_r);
+	if (r < 0)
+		goto out;
+	if (has_account || taken) {
+		*error_r =
+			has_account ? ACCOUNT_MSG_HAS_ACCOUNT : MSG_UID_TAKEN;
+		r = KCG_ECONFLICT;
+		goto out;
+	}
+	*hr_r = hr_from_entry(roster, hash);
+out:
+	dir_result_free(&res);
+	free(filter);
+	free(esc_mail);
+	free(esc_uid);
+	free(esc_hash);
+	free(mail);
+	return r;
+}
+
 /* check_password - the seed's rules, before slapd has its say. */
 static int check_password(const char *pw, const char *uid, const char **error_r)
 {
@@ -274,10 +365,10 @@ static int check_password(const char *pw, const char *uid, const char **error_r)
 /* check_request - everything about REQ that needs no directory. */
 static int check_request(const struct kcg_config *cfg,
 			 const struct account_apply_req *req,
+			 char uid_r[UIDNAME_MAX + 1],
 			 char recovery_r[MAILADDR_MAX + 1],
 			 const char **error_r)
 {
-	char uid[UIDNAME_MAX + 1];
 	int r;
 
 	if (req->privacy_version == NULL ||
@@ -292,7 +383,7 @@ static int check_request(const struct kcg_config *cfg,
 		*error_r = "未知的驗證方式 / unknown verification method";
 		return KCG_EINVAL;
 	}
-	r = uidname_normalize(req->uid, uid, error_r);
+	r = uidname_normalize(req->uid, uid_r, error_r);
 	if (r < 0)
 		return r;
 	recovery_r[0] = '\0';
@@ -326,7 +417,7 @@ static int check_request(const struct kcg_config *cfg,
 			return KCG_EINVAL;
 		}
 	}
-	return check_password(req->password, uid, error_r);
+	return check_password(req->password, uid_r, error_r);
 }
 
 /* claim - mark the roster record as taken by UID, atomically. */
@@ -480,13 +571,11 @@ static int apply_account(struct dir *dir, const struct kcg_config *cfg,
 	char *dn = NULL;
 	int r, claimed = 0;
 
-	r = check_request(cfg, req, recovery, error_r);
+	r = check_request(cfg, req, uid, recovery, error_r);
 	if (r < 0)
 		goto out;
-	r = account_verify(dir, ih, req->name, req->national_id, &hr, error_r);
-	if (r < 0)
-		goto out;
-	r = account_uid_check(dir, cfg, req->uid, uid, error_r);
+	r = apply_lookup(dir, cfg, ih, req->name, req->national_id, uid, &hr,
+			 error_r);
 	if (r < 0)
 		goto out;
 

@@ -23,6 +23,11 @@
 
 #define POOL_MAX_JOBS  64
 #define POOL_MAX_FRAME (64UL * 1024 * 1024)
+/* Replies kept for their turn, per worker. With only one per worker, one
+ * slow request (a hash that lost its core, a write queued behind an
+ * fsync) idled every worker that finished after it: apply --batch kept
+ * the CPU a fifth idle. */
+#define POOL_WINDOW_PER_JOB 8
 
 struct pool_msg {
 	unsigned char *data;
@@ -48,11 +53,12 @@ struct done_slot {
 struct pool {
 	struct worker *w;
 	unsigned n;
+	unsigned window; /* requests in flight or waiting for their turn */
 	pool_done_fn *done;
 	void *ctx;
 	unsigned long next_seq, next_deliver;
-	unsigned long *tags; /* by seq % n: the tag of each in flight */
-	struct done_slot *slots;
+	unsigned long *tags;	 /* by seq % window: the tag of each request */
+	struct done_slot *slots; /* by seq % window */
 	struct sigaction old_pipe;
 };
 
@@ -281,8 +287,9 @@ int pool_new(unsigned jobs, pool_init_fn *init, pool_work_fn *work,
 	pool->w = xcalloc(jobs, sizeof(*pool->w));
 	for (i = 0; i < jobs; i++)
 		pool->w[i].req_fd = pool->w[i].rep_fd = -1;
-	pool->tags = xcalloc(jobs, sizeof(*pool->tags));
-	pool->slots = xcalloc(jobs, sizeof(*pool->slots));
+	pool->window = jobs * POOL_WINDOW_PER_JOB;
+	pool->tags = xcalloc(pool->window, sizeof(*pool->tags));
+	pool->slots = xcalloc(pool->window, sizeof(*pool->slots));
 	pool->done = done;
 	pool->ctx = ctx;
 	/* a worker that died must not kill us when we write to it */
@@ -333,18 +340,18 @@ fail:
 static void complete(struct pool *pool, struct worker *w, unsigned char *data,
 		     size_t len, const char *error)
 {
-	struct done_slot *s = &pool->slots[w->seq % pool->n];
+	struct done_slot *s = &pool->slots[w->seq % pool->window];
 	unsigned char *d;
 
 	s->used = 1;
 	s->seq = w->seq;
-	s->tag = pool->tags[w->seq % pool->n];
+	s->tag = pool->tags[w->seq % pool->window];
 	s->data = data;
 	s->len = len;
 	s->error = error != NULL ? xstrdup(error) : NULL;
 	w->busy = 0;
 	for (;;) {
-		s = &pool->slots[pool->next_deliver % pool->n];
+		s = &pool->slots[pool->next_deliver % pool->window];
 		if (!s->used || s->seq != pool->next_deliver)
 			break;
 		d = s->data;
@@ -414,10 +421,10 @@ int pool_submit(struct pool *pool, unsigned long tag, const void *req,
 	unsigned i;
 
 	for (;;) {
-		/* at most N replies outstanding, delivered or not: the
-		 * slots that keep them for their turn are N */
+		/* at most WINDOW requests not delivered yet: the slots
+		 * that keep their replies for their turn */
 		for (i = 0; i < pool->n && w == NULL &&
-			    pool->next_seq - pool->next_deliver < pool->n;
+			    pool->next_seq - pool->next_deliver < pool->window;
 		     i++)
 			if (!pool->w[i].busy && pool->w[i].req_fd >= 0)
 				w = &pool->w[i];
@@ -430,7 +437,7 @@ int pool_submit(struct pool *pool, unsigned long tag, const void *req,
 	}
 	w->busy = 1;
 	w->seq = pool->next_seq++;
-	pool->tags[w->seq % pool->n] = tag;
+	pool->tags[w->seq % pool->window] = tag;
 	if (frame_write(w->req_fd, -1, req, len) < 0) {
 		worker_close(w);
 		complete(pool, w, NULL, 0, "工作程序意外結束 / a worker died");

@@ -10,7 +10,9 @@
  *
  * The parent hands each request to an idle worker over a pipe; the
  * worker answers with one reply, and the parent gets the replies back in
- * the order of the requests, so output stays in file order. Requests and
+ * the order of the requests, so output stays in file order. Replies that
+ * come early wait for their turn (up to 8 per worker), so one slow
+ * request does not idle the workers that finish after it. Requests and
  * replies are byte strings built with pool_msg (the pipes stay inside the
  * process tree; passwords in them are wiped from our buffers after use).
  */

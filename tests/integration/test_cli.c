@@ -476,6 +476,57 @@ static void test_apply_approve_show(void **state)
 	harness_run_free(&r);
 }
 
+/* apply's one lookup finds what verify and uid check find, and fails in
+ * their order: no record, then an account of the person, then the uid
+ * or its mailbox taken. Needs wangxm from test_apply_approve_show. */
+static void test_apply_conflicts(void **state)
+{
+	static const struct {
+		const char *name, *id, *uid;
+		int status;
+		const char *text;
+	} cases[] = {
+		{"王小明", "E123456783", "wangxm2", 3, "您具備有效帳號"},
+		/* his own uid: the account comes first */
+		{"王小明", "E123456783", "wangxm", 3, "您具備有效帳號"},
+		{"陳美玲", "E223456712", "WangXM", 3, "uid is taken"},
+		/* a former employee, and a wrong name: no record first */
+		{"黃淑芬", "A214365875", "wangxm", 4, "no active employee"},
+		{"王大明", "E123456783", "wangxm2", 4, "no active employee"},
+		/* chenml's mailbox address belongs to wangxm (below) */
+		{"陳美玲", "E223456712", "chenml", 3, "uid is taken"},
+	};
+	static const char *const mail_ldif[] = {
+		"dn: uid=wangxm,ou=people,dc=kcg,dc=gov,dc=tw\n"
+		"changetype: modify\nreplace: kcgMail\n"
+		"kcgMail: chenml@kcg.gov.tw\n",
+		"dn: uid=wangxm,ou=people,dc=kcg,dc=gov,dc=tw\n"
+		"changetype: modify\nreplace: kcgMail\n"
+		"kcgMail: wangxm@kcg.gov.tw\n",
+	};
+	char *before, *after;
+	struct run r;
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+
+	harness_ldapmodify_admin(mail_ldif[0]);
+	before = harness_slapcat();
+	for (i = 0; i < n; i++) {
+		harness_kcgidm(&r, GOOD_PW, "apply", "--name", cases[i].name,
+			       "--national-id", cases[i].id, "--uid",
+			       cases[i].uid, "--accept-privacy", PRIVACY, NULL);
+		if (r.status != cases[i].status ||
+		    strstr(r.err, cases[i].text) == NULL)
+			fail_msg("case %zu: exit %d, out=%s err=%s", i,
+				 r.status, r.out, r.err);
+		harness_run_free(&r);
+	}
+	after = harness_slapcat();
+	harness_ldapmodify_admin(mail_ldif[1]);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 static void test_user_can_bind(void **state)
 {
 	const char *pwfile = harness_write_file("pw", "1Qaz2wsx!Kcg");
@@ -698,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_uid_check),
 		cmocka_unit_test(test_apply_refusals_leave_directory_unchanged),
 		cmocka_unit_test(test_apply_approve_show),
+		cmocka_unit_test(test_apply_conflicts),
 		cmocka_unit_test(test_user_can_bind),
 		cmocka_unit_test(test_concurrent_applies),
 		cmocka_unit_test(test_bad_config_and_directory_down),
