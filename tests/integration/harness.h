@@ -58,6 +58,10 @@ void harness_run_free(struct run *r);
 
 /* harness_slapcat - the whole database as LDIF (caller frees). */
 char *harness_slapcat(void);
+/* harness_slapcat_filter - the entries that match FILTER, all for NULL
+ * (caller frees): e.g. not those of ou=services, which a bind changes
+ * (lastbind). */
+char *harness_slapcat_filter(const char *filter);
 
 /* harness_write_file - write TEXT to a new file in the sandbox folder. */
 const char *harness_write_file(const char *name, const char *text);

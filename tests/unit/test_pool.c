@@ -113,14 +113,20 @@ static void collect(void *ctx, unsigned long tag, const void *data, size_t len,
 	t->n++;
 }
 
-static void submit_all(struct pool *pool, unsigned long n)
+/* run_pool - N requests 0..N-1 through a pool of JOBS workers; every
+ * reply, in order, lands in T. */
+static void run_pool(struct tctx *t, unsigned jobs, pool_init_fn *init,
+		     pool_work_fn *work, unsigned long n)
 {
 	struct pool_msg *m = pool_msg_new();
+	struct pool *pool = NULL;
 	const char *err = NULL;
 	const void *data;
 	size_t len;
 	unsigned long i;
 
+	assert_int_equal(pool_new(jobs, init, work, collect, t, &pool, &err),
+			 0);
 	for (i = 0; i < n; i++) {
 		pool_msg_wipe(m);
 		pool_msg_put_u64(m, i);
@@ -128,27 +134,23 @@ static void submit_all(struct pool *pool, unsigned long n)
 		assert_int_equal(pool_submit(pool, i, data, len, &err), 0);
 	}
 	pool_msg_free(&m);
+	pool_free(&pool);
+	assert_null(pool);
+	assert_int_equal(t->n, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(t->got[i], i);
 }
 
 static void test_replies_in_request_order(void **state)
 {
 	struct tctx t;
-	struct pool *pool = NULL;
-	const char *err = NULL;
 	unsigned long i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(
-		pool_new(3, init_ok, order_work, collect, &t, &pool, &err), 0);
-	submit_all(pool, N_ORDER);
-	pool_free(&pool);
-	assert_null(pool);
-	assert_int_equal(t.n, N_ORDER);
-	for (i = 0; i < N_ORDER; i++) {
-		assert_int_equal(t.got[i], i);
+	run_pool(&t, 3, init_ok, order_work, N_ORDER);
+	for (i = 0; i < N_ORDER; i++)
 		assert_int_equal(t.answer[i], i * i);
-	}
 }
 
 /* With one reply slot per worker, request 2 could not go out before
@@ -156,8 +158,6 @@ static void test_replies_in_request_order(void **state)
 static void test_slow_request_does_not_stop_the_others(void **state)
 {
 	struct tctx t;
-	struct pool *pool = NULL;
-	const char *err = NULL;
 	unsigned long i;
 
 	(void)state;
@@ -165,37 +165,24 @@ static void test_slow_request_does_not_stop_the_others(void **state)
 	snprintf(t.marker, sizeof(t.marker), "test_pool.%ld.marker",
 		 (long)getpid());
 	unlink(t.marker);
-	assert_int_equal(
-		pool_new(2, init_ok, slow_work, collect, &t, &pool, &err), 0);
-	submit_all(pool, N_SLOW + 1);
-	pool_free(&pool);
+	run_pool(&t, 2, init_ok, slow_work, N_SLOW + 1);
 	unlink(t.marker);
-	assert_int_equal(t.n, N_SLOW + 1);
-	for (i = 0; i <= N_SLOW; i++) {
-		assert_int_equal(t.got[i], i);
+	for (i = 0; i <= N_SLOW; i++)
 		if (t.answer[i] != 1)
 			fail_msg("request %lu was not released", i);
-	}
 }
 
 static void test_dead_worker_is_reported(void **state)
 {
 	struct tctx t;
-	struct pool *pool = NULL;
-	const char *err = NULL;
 	unsigned long i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
 	setenv("TEST_POOL_DIE", "1", 1);
-	assert_int_equal(
-		pool_new(2, init_ok, order_work, collect, &t, &pool, &err), 0);
-	submit_all(pool, 10);
-	pool_free(&pool);
+	run_pool(&t, 2, init_ok, order_work, 10);
 	unsetenv("TEST_POOL_DIE");
-	assert_int_equal(t.n, 10);
 	for (i = 0; i < 10; i++) {
-		assert_int_equal(t.got[i], i);
 		if (i == DIE_TAG)
 			assert_non_null(strstr(t.error[i], "worker died"));
 		else
@@ -206,22 +193,13 @@ static void test_dead_worker_is_reported(void **state)
 static void test_worker_that_cannot_start(void **state)
 {
 	struct tctx t;
-	struct pool *pool = NULL;
-	const char *err = NULL;
 	unsigned long i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(
-		pool_new(2, init_fails, order_work, collect, &t, &pool, &err),
-		0);
-	submit_all(pool, 4);
-	pool_free(&pool);
-	assert_int_equal(t.n, 4);
-	for (i = 0; i < 4; i++) {
-		assert_int_equal(t.got[i], i);
+	run_pool(&t, 2, init_fails, order_work, 4);
+	for (i = 0; i < 4; i++)
 		assert_string_equal(t.error[i], "no directory");
-	}
 }
 
 int main(void)
