@@ -25,8 +25,8 @@
 #define POOL_MAX_FRAME (64UL * 1024 * 1024)
 /* Replies kept for their turn, per worker. With only one per worker, one
  * slow request (a hash that lost its core, a write queued behind an
- * fsync) idled every worker that finished after it: apply --batch kept
- * the CPU a fifth idle. */
+ * fsync) idled every worker that finished after it: part of why apply
+ * --batch left the two cores 17-21 % idle (docs/performance.md). */
 #define POOL_WINDOW_PER_JOB 8
 
 struct pool_msg {
