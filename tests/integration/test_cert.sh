@@ -449,7 +449,7 @@ sed -i "/^	crl_file = /a\\	ocsp_url = \"http://127.0.0.1:$oport/\";" "$pki/proxy
 "$kcgidmd_bin" -c "$pki/proxy.conf" --foreground >"$pki/proxy.log" 2>&1 &
 proxy_pid=$!
 for i in $(seq 1 100); do
-	curl -s -o /dev/null "$pbase/healthz" && break
+	curl -s -o /dev/null --max-time 10 "$pbase/healthz" && break
 	kill -0 "$proxy_pid" 2>/dev/null || break
 	sleep 0.1
 done

@@ -92,16 +92,32 @@ kcgidm() {
 	"$kcgidm_bin" -c "$conf" "$@"
 }
 
+# end_child PID - SIGTERM to our child PID, SIGKILL if it still runs 30 s
+# later (so a stuck server cannot hang the test's exit); sets
+# $end_status to its exit status.
+end_child() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 1 300); do
+		proc_running "$1" || break
+		sleep 0.1
+	done
+	if proc_running "$1"; then
+		echo "# $1 ($(tr '\0' ' ' <"/proc/$1/cmdline" | cut -c1-80)) ignored SIGTERM for 30 s: SIGKILL"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	end_status=$?
+}
+
 web_stop() {
 	if [ -n "$kcgidmd_pid" ]; then
-		kill -TERM "$kcgidmd_pid" 2>/dev/null
-		wait "$kcgidmd_pid" 2>/dev/null
-		kcgidmd_status=$?
+		end_child "$kcgidmd_pid"
+		kcgidmd_status=$end_status
 		kcgidmd_pid=
 	fi
 	if [ -n "$sink_pid" ]; then
-		kill -TERM "$sink_pid" 2>/dev/null
-		wait "$sink_pid" 2>/dev/null
+		end_child "$sink_pid"
 		sink_pid=
 	fi
 	[ -z "$ldapdir" ] || [ ! -d "$ldapdir" ] ||
@@ -185,7 +201,7 @@ EOF
 	fi
 	kcgidmd_pid=$!
 	for i in $(seq 1 200); do
-		curl -s -o /dev/null "$base/healthz" && return 0
+		curl -s -o /dev/null --max-time 10 "$base/healthz" && return 0
 		kill -0 "$kcgidmd_pid" 2>/dev/null ||
 			{ cat "$tmp/kcgidmd.log"; die "kcgidmd exited"; }
 		sleep 0.1
