@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -427,7 +428,7 @@ static void test_audit_log(void **state)
 		"\"action\":\"roster-left\"", "\"action\":\"account-update\"",
 		"\"action\":\"mail-sent\"",
 	};
-	char path[512], *log;
+	char path[512], self[64], *log;
 	struct run r;
 	char *argv[] = {"/bin/cat", path, NULL};
 	size_t i;
@@ -439,6 +440,11 @@ static void test_audit_log(void **state)
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (strstr(log, actions[i]) == NULL)
 			fail_msg("no %s in the audit log", actions[i]);
+	/* the CLI's records name the program and the operator's uid */
+	snprintf(self, sizeof(self), "\"actor\":\"kcgidm:uid=%u\"",
+		 (unsigned)getuid());
+	if (strstr(log, self) == NULL)
+		fail_msg("no %s in the audit log", self);
 	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
 		assert_null(strstr(log, secrets[i]));
 	free(r.err);
