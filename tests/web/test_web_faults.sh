@@ -33,11 +33,11 @@ health() { code=$(curl -s -o "$tmp/body" -w '%{http_code}' --max-time 20 "$base/
 uid_check() { api POST /api/v1/apply/uid-check '{"uid":"nobodyhere"}'; }
 alive() { kill -0 "$kcgidmd_pid" 2>/dev/null; }
 
-# until_ok CMD - run CMD until it gives HTTP 200, for at most 60 s in all
-# (a deadline, not a timing assertion: recovery must happen, however long
-# it takes here). Each try has a limit of its own, 20 s (above
-# ldap.timeout), so a kcgidmd that takes the connection and never answers
-# cannot stretch the 60 s.
+# until_ok CMD - run CMD until it gives HTTP 200, for 60 s (a deadline,
+# not a timing assertion: recovery must happen, however long it takes
+# here). Each try has a limit of its own, 20 s (above ldap.timeout), so a
+# kcgidmd that takes the connection and never answers stretches the 60 s
+# by one try at most, plus the last one poll makes after it.
 http_ok() { "$@"; [ "$code" = 200 ]; }
 until_ok() { poll 60 http_ok "$@"; }
 
