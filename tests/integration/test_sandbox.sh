@@ -13,7 +13,9 @@
 #   - "exit": exits 3 at once: start fails, saying so, with the status;
 #   - "signal": dies of SIGKILL: start fails with status 137;
 #   - "silent": runs and never answers: start gives up after
-#     KCG_SLAPD_START_TIMEOUT (3 s for this case), stops it, and fails;
+#     KCG_SLAPD_START_TIMEOUT (3 s for this case), stops it, and fails,
+#     with where its threads wait (scripts/threads; checked when gdb is
+#     installed and we are root, who may attach to it);
 # and then, with the real slapd, three rounds of kill -9 and start: each
 # restart answers, and stop leaves nothing running.
 #
@@ -109,6 +111,10 @@ else
 fi
 [ -n "$silent" ] && poll 30 proc_gone "$silent" && ok "... and stopped" ||
 	notok "the silent slapd ($silent) is left running"
+if command -v gdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	grep -q '^Thread 1 ' "$tmp/out" && ok "... with the backtrace of its threads" ||
+		notok "no backtrace of the silent slapd in start's output"
+fi
 
 echo pass >"$tmp/mode"
 sandbox start >"$tmp/out" 2>&1 || { cat "$tmp/out"; die "start after the stand-ins"; }
